@@ -1,0 +1,248 @@
+import { AckPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { Pool } from 'pg';
+import type { Envelope } from '../envelope';
+import { UnknownMessageTypeError } from '../errors';
+import type { Category } from '../names';
+import { decode } from '../registry';
+import { COMMAND_REJECTED, type CommandRejected } from '../rejections';
+import { backoffMs, ensureDurable } from './durable';
+import type { Logger } from './logger';
+import type { Messaging } from './messaging';
+import type { Notice } from './notices';
+import { park } from './parking';
+import { inTransaction } from './postgres';
+import type { Doc, Projection, ViewWrite } from './projection';
+import { rowKey, ViewStore, type CommandOutcome } from './view-store';
+
+export interface AggregatorHooks {
+  onBatch?(size: number, ms: number): void;
+  onParked?(reason: string): void;
+  /** Fault injection for tests: runs inside the transaction before COMMIT, and after COMMIT before the ack. */
+  beforeCommit?(batch: number[]): Promise<void> | void;
+  afterCommit?(batch: number[]): Promise<void> | void;
+}
+
+export interface AggregatorOptions {
+  messaging: Messaging;
+  pool: Pool;
+  projection: Projection;
+  logger: Logger;
+  /** Schema to write into; defaults to the namespaced projection schema. A replay writes into a new one. */
+  schema?: string;
+  /** Durable name (before namespacing); defaults to `<name>-aggregator`. */
+  durable?: string;
+  maxBatch?: number;
+  /** Longest a message waits in the buffer before its batch is folded. */
+  maxWaitMs?: number;
+  /** Attempts at folding one event before it is parked. */
+  maxAttempts?: number;
+  hooks?: AggregatorHooks;
+}
+
+export interface Aggregator {
+  readonly views: ViewStore;
+  readonly durable: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Highest stream sequence committed so far. */
+  readonly position: number;
+  readonly bound: boolean;
+}
+
+class FoldError extends Error {
+  constructor(
+    readonly seq: number,
+    options: { cause: unknown },
+  ) {
+    super(`fold failed at stream sequence ${seq}`, options);
+    this.name = 'FoldError';
+  }
+}
+
+/**
+ * Folds events into `jsonb` views: batches from a durable pull consumer (ack-all), one Postgres
+ * transaction per batch that also moves the checkpoint; acked after COMMIT; anything at or below
+ * the checkpoint is skipped on redelivery. Publishes a notice after each commit.
+ */
+export function buildAggregator(opts: AggregatorOptions): Aggregator {
+  const { messaging, pool, projection, logger } = opts;
+  const names = messaging.names;
+  const schema = opts.schema ?? names.schema(projection.schema);
+  const views = new ViewStore(schema, projection);
+  const stream = names.stream('EVENTS');
+  const durable = names.durable(opts.durable ?? `${projection.name}-aggregator`);
+  const maxBatch = opts.maxBatch ?? 500;
+  const maxWaitMs = opts.maxWaitMs ?? 5;
+  const maxAttempts = opts.maxAttempts ?? 3;
+  const failures = new Map<number, number>();
+  const filter =
+    projection.categories.length === 1 ? names.categoryEvents(projection.categories[0]!) : names.allEvents();
+
+  let messages: ConsumerMessages | undefined;
+  let loop: Promise<void> | undefined;
+  let buffer: JsMsg[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+  let position = 0;
+  let stopping = false;
+
+  function parseEvent(msg: JsMsg): { event: Envelope; category: Category } | { skip: true } {
+    const { category } = names.parse(msg.subject);
+    if (!projection.categories.includes(category)) return { skip: true };
+    const raw = decode(msg.data);
+    for (const set of projection.events) {
+      if (set.category !== category) continue;
+      return { event: set.parse(raw), category };
+    }
+    throw new UnknownMessageTypeError(String((raw as { type?: unknown })?.type));
+  }
+
+  /** One transaction for the batch; returns what changed for the notice. */
+  async function foldBatch(batch: JsMsg[]) {
+    const toPark: { msg: JsMsg; err: unknown }[] = [];
+    return inTransaction(pool, async (client) => {
+      const applied = await views.checkpoint(client, durable);
+      const fresh = batch.filter((m) => m.seq > applied);
+      const events: { msg: JsMsg; event: Envelope; category: Category }[] = [];
+      for (const msg of fresh) {
+        try {
+          const parsed = parseEvent(msg);
+          if ('event' in parsed) events.push({ msg, ...parsed });
+        } catch (err) {
+          toPark.push({ msg, err });
+        }
+      }
+      const rows = await views.load(
+        client,
+        events.flatMap((e) => projection.touches(e.event)),
+      );
+      const writes = new Map<string, ViewWrite & { version: number }>();
+      const outcomes: CommandOutcome[] = [];
+      const view = { get: (table: string, id: string) => rows.get(rowKey(table, id)) };
+      for (const { msg, event, category } of events) {
+        if ((failures.get(msg.seq) ?? 0) >= maxAttempts) {
+          toPark.push({ msg, err: new FoldError(msg.seq, { cause: 'failed too often' }) });
+          continue;
+        }
+        let changes: ViewWrite[];
+        try {
+          changes = projection.fold(view, event, msg.seq);
+        } catch (cause) {
+          failures.set(msg.seq, (failures.get(msg.seq) ?? 0) + 1);
+          throw new FoldError(msg.seq, { cause });
+        }
+        for (const w of changes) {
+          const key = rowKey(w.table, w.id);
+          if (w.doc === null) rows.delete(key);
+          else rows.set(key, w.doc as Doc);
+          writes.set(key, { ...w, version: msg.seq });
+        }
+        if (event.metadata.causationId && projection.ownCategories.includes(category)) {
+          const rejected = event.type === COMMAND_REJECTED ? (event.data as CommandRejected) : undefined;
+          outcomes.push({
+            commandId: event.metadata.causationId,
+            status: rejected ? 'rejected' : 'accepted',
+            type: rejected ? rejected.commandType : event.type,
+            entity: msg.subject.slice(names.root.length),
+            reason: rejected?.reason,
+            message: rejected?.message,
+            eventId: event.id,
+            position: msg.seq,
+          });
+        }
+      }
+      for (const { msg, err } of toPark) {
+        await park(messaging, durable, msg, err);
+        opts.hooks?.onParked?.(err instanceof Error ? err.name : 'Error');
+        logger.error({ err, subject: msg.subject, seq: msg.seq }, 'event parked');
+      }
+      await views.write(client, writes);
+      await views.recordOutcomes(client, outcomes);
+      const last = batch[batch.length - 1]!.seq;
+      if (last > applied) await views.saveCheckpoint(client, durable, last);
+      await opts.hooks?.beforeCommit?.(batch.map((m) => m.seq));
+      return {
+        position: Math.max(last, applied),
+        changes: [...writes.values()].map((w) => ({ table: w.table, id: w.id, version: w.version, deleted: w.doc === null })),
+        commands: outcomes.map((o) => ({ commandId: o.commandId, status: o.status, reason: o.reason, position: o.position })),
+      };
+    });
+  }
+
+  async function flush(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = buffer;
+    buffer = [];
+    if (batch.length === 0) return;
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await foldBatch(batch);
+        await opts.hooks?.afterCommit?.(batch.map((m) => m.seq));
+        batch[batch.length - 1]!.ack(); // ack-all: acknowledges the whole batch
+        for (const m of batch) failures.delete(m.seq);
+        position = result.position;
+        opts.hooks?.onBatch?.(batch.length, performance.now() - started);
+        const notice: Notice = { aggregator: projection.name, schema, ...result };
+        messaging.nc.publish(names.notice(projection.name), JSON.stringify(notice));
+        return;
+      } catch (err) {
+        if (stopping) throw err;
+        logger.warn({ err, attempt, first: batch[0]!.seq, size: batch.length }, 'batch failed; retrying');
+        await new Promise((r) => setTimeout(r, backoffMs(attempt)));
+      }
+    }
+  }
+
+  function enqueue(msg: JsMsg): Promise<void> | undefined {
+    buffer.push(msg);
+    if (buffer.length >= maxBatch || msg.info.pending === 0) {
+      flushing = flushing.then(flush);
+      return flushing;
+    }
+    timer ??= setTimeout(() => {
+      flushing = flushing.then(flush);
+    }, maxWaitMs);
+    return undefined;
+  }
+
+  return {
+    views,
+    durable,
+    get position() {
+      return position;
+    },
+    get bound() {
+      return messages !== undefined;
+    },
+    async start() {
+      stopping = false;
+      await views.migrate(pool);
+      await ensureDurable(messaging, {
+        stream,
+        durable,
+        filter,
+        ackPolicy: AckPolicy.All,
+        maxAckPending: maxBatch * 4,
+      });
+      const consumer = await messaging.js.consumers.get(stream, durable);
+      messages = await consumer.consume({ max_messages: maxBatch * 2 });
+      const iterator = messages;
+      loop = (async () => {
+        for await (const msg of iterator) {
+          const pending = enqueue(msg);
+          if (pending) await pending; // back-pressure: one batch in flight
+        }
+      })().catch((err: unknown) => logger.error({ err }, 'event loop ended'));
+    },
+    async stop() {
+      messages?.stop();
+      await loop;
+      flushing = flushing.then(flush);
+      stopping = true;
+      await flushing.catch((err: unknown) => logger.warn({ err }, 'last batch not committed; it will be redelivered'));
+      messages = undefined;
+    },
+  };
+}

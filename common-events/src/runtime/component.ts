@@ -1,0 +1,152 @@
+import type { JsMsg, ConsumerMessages } from '@nats-io/jetstream';
+import type { Decider, Decision } from '../decider';
+import type { Envelope } from '../envelope';
+import { ConcurrencyError, ValidationError } from '../errors';
+import { decode } from '../registry';
+import { isRejection } from '../rejections';
+import { backoffMs, ensureDurable } from './durable';
+import { EntityStore, type Entity, type EntityStoreOptions } from './entity-store';
+import { KeyedQueue } from './keyed-queue';
+import type { Logger } from './logger';
+import type { Messaging } from './messaging';
+import { park } from './parking';
+
+export type Outcome = 'accepted' | 'rejected' | 'duplicate';
+
+export interface ComponentHooks {
+  onOutcome?(commandType: string, outcome: Outcome, ms: number): void;
+  onConflict?(commandType: string): void;
+  onParked?(reason: string): void;
+}
+
+export interface ComponentOptions<S, C extends Envelope, E extends Envelope> {
+  messaging: Messaging;
+  decider: Decider<S, C, E>;
+  /** Durable consumer name (before namespacing), e.g. `projects-component`. */
+  name: string;
+  logger: Logger;
+  /** Entities decided at once. */
+  concurrency?: number;
+  /** Deliveries of a failing command before it is parked. */
+  maxDeliver?: number;
+  /** Reloads after a concurrency conflict before the delivery is given up (and retried later). */
+  conflictRetries?: number;
+  store?: EntityStoreOptions;
+  /**
+   * Multi-entity steps before deciding (identity's email reservation). It may answer with a
+   * rejection; otherwise the decider decides on the entity.
+   */
+  prepare?: (command: C, entity: Entity<S>) => Promise<Decision<E> | undefined>;
+  hooks?: ComponentHooks;
+}
+
+export interface Component<S, C extends Envelope> {
+  readonly store: EntityStore<S>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Decide one command and append its outcome; what every delivery runs. */
+  handle(command: C): Promise<{ outcome: Outcome; event?: Envelope; version: number }>;
+  readonly bound: boolean;
+}
+
+/**
+ * The command processor: a durable pull consumer on `<category>.command.*`; for each command it
+ * loads the entity, decides, appends the event (or the rejection) with an OCC expectation, and
+ * only then acks. Poison and always-failing commands are parked after `maxDeliver` attempts.
+ */
+export function buildComponent<S, C extends Envelope, E extends Envelope>(
+  opts: ComponentOptions<S, C, E>,
+): Component<S, C> {
+  const { messaging, decider, logger } = opts;
+  const maxDeliver = opts.maxDeliver ?? 5;
+  const conflictRetries = opts.conflictRetries ?? 10;
+  const store = new EntityStore<S>(messaging, decider as never, {
+    ...opts.store,
+    onSnapshotError: (err) => logger.warn({ err }, 'snapshot not written'),
+  });
+  const stream = messaging.names.stream('COMMANDS');
+  const durable = messaging.names.durable(opts.name);
+  const queue = new KeyedQueue(opts.concurrency ?? 256);
+  let messages: ConsumerMessages | undefined;
+  let loop: Promise<void> | undefined;
+
+  async function handle(command: C) {
+    const started = performance.now();
+    const id = decider.commands.entityId(command.data);
+    for (let attempt = 0; ; attempt++) {
+      const entity = await store.load(id);
+      if (entity.processed.has(command.id)) {
+        opts.hooks?.onOutcome?.(command.type, 'duplicate', performance.now() - started);
+        return { outcome: 'duplicate' as const, version: entity.version };
+      }
+      const decision = (await opts.prepare?.(command, entity)) ?? decider.decide(command, entity.state);
+      try {
+        const { event, entity: next } = await store.append(entity, command, decision);
+        const outcome: Outcome = isRejection(decision) ? 'rejected' : 'accepted';
+        opts.hooks?.onOutcome?.(command.type, outcome, performance.now() - started);
+        return { outcome, event, version: next.version };
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError) || attempt >= conflictRetries) throw err;
+        opts.hooks?.onConflict?.(command.type);
+        // jitter so that racing replicas do not collide again in lockstep
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+  }
+
+  async function parkAndAck(msg: JsMsg, err: unknown) {
+    try {
+      await park(messaging, opts.name, msg, err);
+      opts.hooks?.onParked?.(err instanceof Error ? err.name : 'Error');
+      logger.error({ err, subject: msg.subject, seq: msg.seq }, 'command parked');
+      msg.ack();
+    } catch (parkErr) {
+      logger.error({ err: parkErr }, 'parking failed; redelivering');
+      msg.nak(backoffMs(msg.info.deliveryCount));
+    }
+  }
+
+  async function process(msg: JsMsg) {
+    let command: C;
+    try {
+      command = decider.commands.parse(decode(msg.data)) as C;
+      const { id } = messaging.names.parse(msg.subject);
+      if (decider.commands.entityId(command.data) !== id) {
+        throw new ValidationError('command is on the wrong subject', [{ path: 'subject', message: msg.subject }]);
+      }
+    } catch (err) {
+      return parkAndAck(msg, err);
+    }
+    try {
+      await handle(command);
+      msg.ack();
+    } catch (err) {
+      if (msg.info.deliveryCount >= maxDeliver) return parkAndAck(msg, err);
+      logger.warn({ err, commandId: command.id, deliveries: msg.info.deliveryCount }, 'command failed; will retry');
+      msg.nak(backoffMs(msg.info.deliveryCount));
+    }
+  }
+
+  return {
+    store,
+    handle,
+    get bound() {
+      return messages !== undefined;
+    },
+    async start() {
+      await ensureDurable(messaging, { stream, durable, filter: messaging.names.categoryCommands(decider.category) });
+      const consumer = await messaging.js.consumers.get(stream, durable);
+      messages = await consumer.consume({ max_messages: 512 });
+      const iterator = messages;
+      loop = (async () => {
+        for await (const msg of iterator) await queue.push(msg.subject, () => process(msg));
+      })().catch((err: unknown) => logger.error({ err }, 'command loop ended'));
+    },
+    async stop() {
+      messages?.stop();
+      await loop;
+      await queue.idle();
+      messages = undefined;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerConfig } from '@nats-io/jetstream';
+import type { Messaging } from './messaging';
+
+const NANOS_PER_MS = 1_000_000;
+
+export interface DurableOptions {
+  stream: string;
+  durable: string;
+  /** One filter subject: nats-server 2.9 allows no more. */
+  filter: string;
+  ackPolicy?: AckPolicy;
+  ackWaitMs?: number;
+  maxAckPending?: number;
+}
+
+/** Creates (or updates to) a durable pull consumer; the same call on every start and on every replica. */
+export async function ensureDurable(messaging: Messaging, opts: DurableOptions): Promise<void> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: opts.durable,
+    filter_subject: opts.filter,
+    ack_policy: opts.ackPolicy ?? AckPolicy.Explicit,
+    ack_wait: (opts.ackWaitMs ?? 30_000) * NANOS_PER_MS,
+    max_ack_pending: opts.maxAckPending ?? 4096,
+    max_deliver: -1,
+    deliver_policy: DeliverPolicy.All,
+  };
+  try {
+    await messaging.jsm.consumers.info(opts.stream, opts.durable);
+    await messaging.jsm.consumers.update(opts.stream, opts.durable, {
+      ack_wait: config.ack_wait,
+      max_ack_pending: config.max_ack_pending,
+    });
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.status === 404) await messaging.jsm.consumers.add(opts.stream, config);
+    else throw err;
+  }
+}
+
+/** Redelivery delay after the n-th failed delivery: 100 ms doubling, capped at 10 s. */
+export const backoffMs = (deliveries: number): number => Math.min(10_000, 100 * 2 ** Math.max(0, deliveries - 1));

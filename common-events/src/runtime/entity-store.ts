@@ -1,0 +1,198 @@
+import { DeliverPolicy, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { LRUCache } from 'lru-cache';
+import { causedBy, type Envelope } from '../envelope';
+import { ConcurrencyError } from '../errors';
+import { deterministicId } from '../ids';
+import { decode, encode, type MessageSet, type Schemas } from '../registry';
+import { COMMAND_REJECTED, type Rejection } from '../rejections';
+import type { Category } from '../names';
+import type { Messaging } from './messaging';
+
+/** An entity as the component sees it: the folded state, its version and the commands it has seen. */
+export interface Entity<S> {
+  readonly id: string;
+  readonly state: S;
+  /** Stream sequence of the entity's last message (0 when it has none): the OCC expectation. */
+  readonly version: number;
+  /** Ids of every command that produced an event or a rejection here: idempotency beyond the dedup window. */
+  readonly processed: ReadonlySet<string>;
+  /** Messages applied since the last snapshot was written. */
+  readonly sinceSnapshot: number;
+}
+
+export interface EntityType<S> {
+  readonly category: Category;
+  readonly events: MessageSet<Schemas>;
+  readonly stateVersion: number;
+  initialState(): S;
+  evolve(state: S, event: Envelope): S;
+}
+
+export interface EntityStoreOptions {
+  cacheSize?: number;
+  /** Write a snapshot once this many messages were applied since the last one. */
+  snapshotEvery?: number;
+  onSnapshotError?: (err: unknown) => void;
+}
+
+interface Snapshot {
+  stateVersion: number;
+  version: number;
+  state: unknown;
+  processed: string[];
+}
+
+/**
+ * Loads entities from EVENTS (LRU cache → snapshot → the events after it) and appends to them
+ * with `Nats-Expected-Last-Subject-Sequence`. The cache is optimistic: a stale entry only costs a
+ * ConcurrencyError at append, after which the caller reloads.
+ */
+export class EntityStore<S> {
+  private readonly cache: LRUCache<string, Entity<S>>;
+  private readonly snapshotEvery: number;
+  private readonly eventsStream: string;
+  private readonly snapshotsStream: string;
+
+  constructor(
+    private readonly messaging: Messaging,
+    private readonly type: EntityType<S>,
+    private readonly opts: EntityStoreOptions = {},
+  ) {
+    this.cache = new LRUCache({ max: opts.cacheSize ?? 10_000 });
+    this.snapshotEvery = opts.snapshotEvery ?? 200;
+    this.eventsStream = messaging.names.stream('EVENTS');
+    this.snapshotsStream = messaging.names.stream('SNAPSHOTS');
+  }
+
+  subject(id: string): string {
+    return this.messaging.names.entity(this.type.category, id);
+  }
+
+  invalidate(id: string): void {
+    this.cache.delete(id);
+  }
+
+  cached(id: string): Entity<S> | undefined {
+    return this.cache.get(id);
+  }
+
+  async load(id: string): Promise<Entity<S>> {
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const entity = await this.catchUp(await this.fromSnapshot(id));
+    this.cache.set(id, entity);
+    return entity;
+  }
+
+  /**
+   * Applies one stored message (event or recorded rejection). The processed-command set is shared
+   * with the superseded entity (copying it would make a 10,000-event replay quadratic): an entity
+   * object is dead once a newer one exists.
+   */
+  apply(entity: Entity<S>, message: Envelope, seq: number): Entity<S> {
+    const processed = entity.processed as Set<string>;
+    if (message.metadata.causationId) processed.add(message.metadata.causationId);
+    const state =
+      message.type === COMMAND_REJECTED ? entity.state : this.type.evolve(entity.state, this.type.events.parse(message));
+    return { id: entity.id, state, version: seq, processed, sinceSnapshot: entity.sinceSnapshot + 1 };
+  }
+
+  /**
+   * Appends the one event a command decided (or its rejection) at the entity's version.
+   * The event id derives from the command id, so a redelivered command cannot double-append.
+   */
+  async append(entity: Entity<S>, command: Envelope, outcome: { type: string; data: unknown } | Rejection) {
+    const draft =
+      'kind' in outcome
+        ? {
+            type: COMMAND_REJECTED,
+            data: { commandId: command.id, commandType: command.type, reason: outcome.reason, message: outcome.message },
+          }
+        : outcome;
+    const event: Envelope = {
+      id: deterministicId(command.id, `event:${this.type.category}:${entity.id}`),
+      type: draft.type,
+      data: draft.data,
+      metadata: { ...causedBy(command), causationId: command.id, schemaVersion: command.metadata.schemaVersion },
+    } as Envelope;
+    const valid = this.type.events.parse(event);
+    let seq: number;
+    let duplicate: boolean;
+    try {
+      const ack = await this.messaging.js.publish(this.subject(entity.id), encode(valid), {
+        msgID: valid.id,
+        expect: { lastSubjectSequence: entity.version },
+      });
+      seq = ack.seq;
+      duplicate = ack.duplicate;
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === 10071) {
+        this.invalidate(entity.id);
+        throw new ConcurrencyError(this.subject(entity.id), entity.version, { cause: err });
+      }
+      throw err;
+    }
+    if (duplicate) {
+      // Written before (a crash between append and ack): the cache may be behind, read it again.
+      this.invalidate(entity.id);
+      return { event: valid, entity: await this.load(entity.id), duplicate };
+    }
+    const next = this.apply(entity, valid, seq);
+    this.cache.set(entity.id, next);
+    if (next.sinceSnapshot >= this.snapshotEvery) this.writeSnapshot(next);
+    return { event: valid, entity: next, duplicate };
+  }
+
+  private writeSnapshot(entity: Entity<S>): void {
+    const snapshot: Snapshot = {
+      stateVersion: this.type.stateVersion,
+      version: entity.version,
+      state: entity.state,
+      processed: [...entity.processed],
+    };
+    this.cache.set(entity.id, { ...entity, sinceSnapshot: 0 });
+    this.messaging.js
+      .publish(this.messaging.names.snapshot(this.type.category, entity.id), JSON.stringify(snapshot))
+      .catch((err: unknown) => this.opts.onSnapshotError?.(err));
+  }
+
+  private async fromSnapshot(id: string): Promise<Entity<S>> {
+    const empty: Entity<S> = { id, state: this.type.initialState(), version: 0, processed: new Set(), sinceSnapshot: 0 };
+    const stored = await this.messaging.jsm.direct
+      .getMessage(this.snapshotsStream, { last_by_subj: this.messaging.names.snapshot(this.type.category, id) })
+      .catch(() => null);
+    if (!stored) return empty;
+    const snap = JSON.parse(Buffer.from(stored.data).toString('utf8')) as Snapshot;
+    if (snap.stateVersion !== this.type.stateVersion) return empty;
+    return { id, state: snap.state as S, version: snap.version, processed: new Set(snap.processed), sinceSnapshot: 0 };
+  }
+
+  /** Reads the entity's messages after `entity.version` with an ordered consumer. */
+  private async catchUp(entity: Entity<S>): Promise<Entity<S>> {
+    const subject = this.subject(entity.id);
+    const last = await this.messaging.jsm.streams
+      .getMessage(this.eventsStream, { last_by_subj: subject })
+      .catch((err: unknown) => {
+        if (err instanceof JetStreamApiError && err.code === 10037) return null;
+        throw err;
+      });
+    if (!last || last.seq <= entity.version) return entity;
+    const consumer = await (this.messaging.js as JetStreamClient).consumers.get(this.eventsStream, {
+      filter_subjects: subject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: entity.version + 1,
+    });
+    let current = entity;
+    const messages = await consumer.consume({ max_messages: 512 });
+    try {
+      for await (const m of messages) {
+        current = this.apply(current, decode(m.data) as Envelope, m.seq);
+        if (m.seq >= last.seq) break;
+      }
+    } finally {
+      messages.stop();
+      await consumer.delete().catch(() => undefined);
+    }
+    return current;
+  }
+}

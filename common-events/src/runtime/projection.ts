@@ -1,0 +1,46 @@
+import type { Envelope } from '../envelope';
+import type { Category } from '../names';
+import type { MessageSet, Schemas } from '../registry';
+
+export type Doc = Record<string, unknown>;
+
+/** A view table: `id text primary key, doc jsonb, version bigint` plus indexed generated columns. */
+export interface ViewTable {
+  name: string;
+  /** Generated columns over `doc`, each indexed: e.g. `{ column: 'user_id', expression: "doc->>'userId'" }`. */
+  columns?: { column: string; expression: string; type?: string }[];
+}
+
+export interface RowKey {
+  table: string;
+  id: string;
+}
+
+/** One change a fold makes: the row's new document, or null to delete it. */
+export interface ViewWrite extends RowKey {
+  doc: Doc | null;
+}
+
+/** Read access to the rows a fold declared it touches (as of the events before this one). */
+export interface ViewRows {
+  get(table: string, id: string): Doc | undefined;
+}
+
+/**
+ * An aggregator's pure fold. For each event it names the rows it reads and writes (`touches`),
+ * and `fold` returns the writes. The runner batches many events into one transaction.
+ */
+export interface Projection {
+  /** `projects` → durable `projects-aggregator`, notices on `_notice.projects`. */
+  readonly name: string;
+  /** Postgres schema the views live in (namespaced by the runner). */
+  readonly schema: string;
+  readonly tables: ViewTable[];
+  /** Categories whose events it folds; one category → that filter, several → every event. */
+  readonly categories: Category[];
+  /** Categories whose command outcomes (accepted/rejected) it records for `GET /commands/:id`. */
+  readonly ownCategories: Category[];
+  readonly events: MessageSet<Schemas>[];
+  touches(event: Envelope): RowKey[];
+  fold(rows: ViewRows, event: Envelope, position: number): ViewWrite[];
+}

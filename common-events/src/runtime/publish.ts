@@ -1,0 +1,24 @@
+import type { Envelope } from '../envelope';
+import { encode, type MessageSet, type Schemas } from '../registry';
+import type { Messaging } from './messaging';
+
+export interface Published {
+  seq: number;
+  /** true when the server had already stored this message id: a resend is a no-op */
+  duplicate: boolean;
+}
+
+/**
+ * Validates a command against its category's contract and writes it to `<category>.command.<entityId>`
+ * with `Nats-Msg-Id` = command id, so a resend within the dedup window stores nothing new.
+ */
+export async function publishCommand(
+  messaging: Messaging,
+  commands: MessageSet<Schemas>,
+  command: Envelope,
+): Promise<Published> {
+  const valid = commands.parse(command);
+  const subject = messaging.names.command(commands.category, commands.entityId(valid.data));
+  const ack = await messaging.js.publish(subject, encode(valid), { msgID: valid.id });
+  return { seq: ack.seq, duplicate: ack.duplicate };
+}
