@@ -1,6 +1,6 @@
 import type { Envelope } from './envelope';
 import type { Category } from './names';
-import type { MessageSet, Schemas } from './registry';
+import type { AnyMessageSet } from './registry';
 import type { Rejection } from './rejections';
 
 /** An event as a decider writes it: the runtime adds id and metadata. */
@@ -15,8 +15,8 @@ export type Decision<E extends Envelope> = DraftOf<E> | Rejection;
  */
 export interface Decider<S, C extends Envelope, E extends Envelope> {
   readonly category: Category;
-  readonly commands: MessageSet<Schemas>;
-  readonly events: MessageSet<Schemas>;
+  readonly commands: AnyMessageSet;
+  readonly events: AnyMessageSet;
   /** Bump when `evolve` or the state shape changes: older snapshots are then ignored. */
   readonly stateVersion: number;
   initialState(): S;

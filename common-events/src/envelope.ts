@@ -41,7 +41,12 @@ export interface Origin {
   time?: string;
 }
 
-export function envelope<T extends string, D>(type: T, data: D, origin: Origin, id: string = newId()): Envelope<T, D> {
+export function envelope<T extends string, D>(
+  type: T,
+  data: D,
+  origin: Origin,
+  id: string = newId(),
+): Envelope<T, D> {
   return {
     id,
     type,

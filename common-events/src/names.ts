@@ -86,7 +86,8 @@ export class Names {
   /** Postgres schema owned by one context (`identity`, `projects`, ...). */
   schema(name: string): string {
     const schema = this.namespace ? `${this.namespace}_${name}` : name;
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ConfigError(`schema name "${schema}" is not valid`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+      throw new ConfigError(`schema name "${schema}" is not valid`);
     return schema;
   }
 }

@@ -22,17 +22,25 @@ export function issuesOf(error: z.ZodError, prefix = ''): { path: string; messag
   }));
 }
 
-/** The commands or the events of one category: how they are named and validated. */
-export interface MessageSet<S extends Schemas> {
+/** Any category's commands or events, whatever its schemas: what the runtime takes. */
+export interface AnyMessageSet {
   readonly category: Category;
   readonly kind: 'command' | 'event';
+  readonly schemas: Schemas;
+  readonly types: readonly string[];
+  has(type: string): boolean;
+  /** Validates an envelope and its data; throws ValidationError or UnknownMessageTypeError. */
+  parse(raw: unknown): Envelope;
+  /** The entity a message is about (the `<id>` of `projects.<id>`), read from `data[entityKey]`. */
+  entityId(data: unknown): string;
+}
+
+/** The commands or the events of one category: how they are named and validated. */
+export interface MessageSet<S extends Schemas> extends AnyMessageSet {
   readonly schemas: S;
   readonly types: (keyof S & string)[];
   has(type: string): type is keyof S & string;
-  /** Validates an envelope and its data; throws ValidationError or UnknownMessageTypeError. */
   parse(raw: unknown): MessageOf<S>;
-  /** The entity a message is about (the `<id>` of `projects.<id>`), read from `data[entityKey]`. */
-  entityId(data: unknown): string;
 }
 
 export function messageSet<S extends Schemas>(
@@ -50,7 +58,8 @@ export function messageSet<S extends Schemas>(
     has,
     entityId(data: unknown): string {
       const id = (data as Record<string, unknown> | null)?.[entityKey];
-      if (typeof id !== 'string') throw new ValidationError('no entity id', [{ path: `data.${entityKey}`, message: 'required' }]);
+      if (typeof id !== 'string')
+        throw new ValidationError('no entity id', [{ path: `data.${entityKey}`, message: 'required' }]);
       return id;
     },
     parse(raw: unknown): MessageOf<S> {
@@ -68,7 +77,10 @@ export function messageSet<S extends Schemas>(
 
 /** Every category's event set also holds the recorded rejections of its commands. */
 export function eventSet<S extends Schemas>(category: Category, entityKey: string, schemas: S) {
-  return messageSet(category, 'event', entityKey, { ...schemas, [COMMAND_REJECTED]: commandRejectedSchema } as S & {
+  return messageSet(category, 'event', entityKey, {
+    ...schemas,
+    [COMMAND_REJECTED]: commandRejectedSchema,
+  } as S & {
     CommandRejected: typeof commandRejectedSchema;
   });
 }

@@ -25,7 +25,11 @@ export interface Rejection {
   readonly message: string;
 }
 
-export const reject = (reason: RejectionReason, message: string): Rejection => ({ kind: 'rejection', reason, message });
+export const reject = (reason: RejectionReason, message: string): Rejection => ({
+  kind: 'rejection',
+  reason,
+  message,
+});
 export const isRejection = (v: unknown): v is Rejection =>
   typeof v === 'object' && v !== null && (v as Rejection).kind === 'rejection';
 

@@ -5,7 +5,12 @@ import { email, id, locale, name, role, url } from './fields';
 /** scrypt hash in PHC-like form `scrypt$N$r$p$salt$hash`: the clear password never leaves the app. */
 const passwordHash = z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
 
-const profile = { firstName: name, lastName: name, locale: locale.optional(), picture: url.nullable().optional() };
+const profile = {
+  firstName: name,
+  lastName: name,
+  locale: locale.optional(),
+  picture: url.nullable().optional(),
+};
 const profileChanges = z
   .object({ firstName: name, lastName: name, locale, picture: url.nullable() })
   .partial()
@@ -36,7 +41,9 @@ export const teamCommands = messageSet('teams', 'command', 'teamId', {
 export const teamEvents = eventSet('teams', 'teamId', {
   TeamAdded: z.object({ teamId: id, name, userId: id, membershipId: id }).strict(),
   MembershipCreated: z.object({ teamId: id, membershipId: id, userId: id, role }).strict(),
-  MembershipUpdated: z.object({ teamId: id, membershipId: id, userId: id, role, previousRole: role }).strict(),
+  MembershipUpdated: z
+    .object({ teamId: id, membershipId: id, userId: id, role, previousRole: role })
+    .strict(),
   MembershipDeleted: z.object({ teamId: id, membershipId: id, userId: id, role }).strict(),
 });
 

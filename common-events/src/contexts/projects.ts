@@ -8,7 +8,9 @@ export const DEFAULT_COLUMNS = ['To Do', 'In Progress', 'Review', 'Done'] as con
 const title = z.string().trim().min(1).max(LIMITS.title);
 const description = z.string().trim().max(LIMITS.description);
 const content = z.string().max(LIMITS.content);
-const prefix = z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'one to ten capitals or digits, starting with a capital');
+const prefix = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9]{0,9}$/, 'one to ten capitals or digits, starting with a capital');
 const index = z.number().int().min(0).max(LIMITS.tasks);
 const column = z.object({ columnId: id, title }).strict();
 

@@ -1,11 +1,11 @@
 import { AckPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Envelope } from '../envelope';
 import { UnknownMessageTypeError } from '../errors';
 import type { Category } from '../names';
 import { decode } from '../registry';
 import { COMMAND_REJECTED, type CommandRejected } from '../rejections';
-import { backoffMs, ensureDurable } from './durable';
+import { backoffMs, resetDurable } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import type { Notice } from './notices';
@@ -17,6 +17,8 @@ import { rowKey, ViewStore, type CommandOutcome } from './view-store';
 export interface AggregatorHooks {
   onBatch?(size: number, ms: number): void;
   onParked?(reason: string): void;
+  /** The leadership lock's Postgres connection broke: this instance stopped folding. */
+  onFatal?(err: unknown): void;
   /** Fault injection for tests: runs inside the transaction before COMMIT, and after COMMIT before the ack. */
   beforeCommit?(batch: number[]): Promise<void> | void;
   afterCommit?(batch: number[]): Promise<void> | void;
@@ -32,6 +34,8 @@ export interface AggregatorOptions {
   /** Durable name (before namespacing); defaults to `<name>-aggregator`. */
   durable?: string;
   maxBatch?: number;
+  /** How long JetStream waits for the ack of a batch before redelivering it. */
+  ackWaitMs?: number;
   /** Longest a message waits in the buffer before its batch is folded. */
   maxWaitMs?: number;
   /** Attempts at folding one event before it is parked. */
@@ -85,6 +89,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   let flushing: Promise<void> = Promise.resolve();
   let position = 0;
   let stopping = false;
+  let leader: PoolClient | undefined;
+  const lockKey = `devpie-aggregator:${schema}:${durable}`;
 
   function parseEvent(msg: JsMsg): { event: Envelope; category: Category } | { skip: true } {
     const { category } = names.parse(msg.subject);
@@ -163,8 +169,18 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       await opts.hooks?.beforeCommit?.(batch.map((m) => m.seq));
       return {
         position: Math.max(last, applied),
-        changes: [...writes.values()].map((w) => ({ table: w.table, id: w.id, version: w.version, deleted: w.doc === null })),
-        commands: outcomes.map((o) => ({ commandId: o.commandId, status: o.status, reason: o.reason, position: o.position })),
+        changes: [...writes.values()].map((w) => ({
+          table: w.table,
+          id: w.id,
+          version: w.version,
+          deleted: w.doc === null,
+        })),
+        commands: outcomes.map((o) => ({
+          commandId: o.commandId,
+          status: o.status,
+          reason: o.reason,
+          position: o.position,
+        })),
       };
     });
   }
@@ -219,12 +235,24 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     async start() {
       stopping = false;
       await views.migrate(pool);
-      await ensureDurable(messaging, {
+      // one active instance per view: the others wait here as standbys until the lock is free
+      leader = await pool.connect();
+      leader.on('error', (err) => {
+        logger.error({ err }, 'leadership connection lost; folding stops');
+        messages?.stop();
+        opts.hooks?.onFatal?.(err);
+      });
+      await leader.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+      const committed = await inTransaction(pool, (client) => views.checkpoint(client, durable));
+      position = committed;
+      await resetDurable(messaging, {
         stream,
         durable,
         filter,
         ackPolicy: AckPolicy.All,
         maxAckPending: maxBatch * 4,
+        ackWaitMs: opts.ackWaitMs,
+        startSeq: committed + 1,
       });
       const consumer = await messaging.js.consumers.get(stream, durable);
       messages = await consumer.consume({ max_messages: maxBatch * 2 });
@@ -241,8 +269,15 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       await loop;
       flushing = flushing.then(flush);
       stopping = true;
-      await flushing.catch((err: unknown) => logger.warn({ err }, 'last batch not committed; it will be redelivered'));
+      await flushing.catch((err: unknown) =>
+        logger.warn({ err }, 'last batch not committed; it will be redelivered'),
+      );
       messages = undefined;
+      if (leader) {
+        await leader.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+        leader.release();
+        leader = undefined;
+      }
     },
   };
 }

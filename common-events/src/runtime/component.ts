@@ -63,6 +63,7 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
   const store = new EntityStore<S>(messaging, decider as never, {
     ...opts.store,
     onSnapshotError: (err) => logger.warn({ err }, 'snapshot not written'),
+    onUnreadable: (subject, seq) => logger.warn({ subject, seq }, 'unreadable event skipped while loading'),
   });
   const stream = messaging.names.stream('COMMANDS');
   const durable = messaging.names.durable(opts.name);
@@ -112,7 +113,9 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
       command = decider.commands.parse(decode(msg.data)) as C;
       const { id } = messaging.names.parse(msg.subject);
       if (decider.commands.entityId(command.data) !== id) {
-        throw new ValidationError('command is on the wrong subject', [{ path: 'subject', message: msg.subject }]);
+        throw new ValidationError('command is on the wrong subject', [
+          { path: 'subject', message: msg.subject },
+        ]);
       }
     } catch (err) {
       return parkAndAck(msg, err);
@@ -122,7 +125,10 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
       msg.ack();
     } catch (err) {
       if (msg.info.deliveryCount >= maxDeliver) return parkAndAck(msg, err);
-      logger.warn({ err, commandId: command.id, deliveries: msg.info.deliveryCount }, 'command failed; will retry');
+      logger.warn(
+        { err, commandId: command.id, deliveries: msg.info.deliveryCount },
+        'command failed; will retry',
+      );
       msg.nak(backoffMs(msg.info.deliveryCount));
     }
   }
@@ -134,7 +140,11 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
       return messages !== undefined;
     },
     async start() {
-      await ensureDurable(messaging, { stream, durable, filter: messaging.names.categoryCommands(decider.category) });
+      await ensureDurable(messaging, {
+        stream,
+        durable,
+        filter: messaging.names.categoryCommands(decider.category),
+      });
       const consumer = await messaging.js.consumers.get(stream, durable);
       messages = await consumer.consume({ max_messages: 512 });
       const iterator = messages;

@@ -11,6 +11,8 @@ export interface DurableOptions {
   ackPolicy?: AckPolicy;
   ackWaitMs?: number;
   maxAckPending?: number;
+  /** Start delivering at this stream sequence; the durable is recreated there (see resetDurable). */
+  startSeq?: number;
 }
 
 /** Creates (or updates to) a durable pull consumer; the same call on every start and on every replica. */
@@ -22,7 +24,9 @@ export async function ensureDurable(messaging: Messaging, opts: DurableOptions):
     ack_wait: (opts.ackWaitMs ?? 30_000) * NANOS_PER_MS,
     max_ack_pending: opts.maxAckPending ?? 4096,
     max_deliver: -1,
-    deliver_policy: DeliverPolicy.All,
+    ...(opts.startSeq && opts.startSeq > 1
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.startSeq }
+      : { deliver_policy: DeliverPolicy.All }),
   };
   try {
     await messaging.jsm.consumers.info(opts.stream, opts.durable);
@@ -31,10 +35,24 @@ export async function ensureDurable(messaging: Messaging, opts: DurableOptions):
       max_ack_pending: config.max_ack_pending,
     });
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.status === 404) await messaging.jsm.consumers.add(opts.stream, config);
+    if (err instanceof JetStreamApiError && err.status === 404)
+      await messaging.jsm.consumers.add(opts.stream, config);
     else throw err;
   }
 }
 
+/**
+ * Recreates a durable so that it delivers from `startSeq`, in stream order: how an aggregator
+ * (one active instance, holding the lock) resumes from the position committed in Postgres,
+ * instead of receiving a dead predecessor's unacked messages after newer ones.
+ */
+export async function resetDurable(messaging: Messaging, opts: DurableOptions): Promise<void> {
+  await messaging.jsm.consumers.delete(opts.stream, opts.durable).catch((err: unknown) => {
+    if (!(err instanceof JetStreamApiError && err.status === 404)) throw err;
+  });
+  await ensureDurable(messaging, opts);
+}
+
 /** Redelivery delay after the n-th failed delivery: 100 ms doubling, capped at 10 s. */
-export const backoffMs = (deliveries: number): number => Math.min(10_000, 100 * 2 ** Math.max(0, deliveries - 1));
+export const backoffMs = (deliveries: number): number =>
+  Math.min(10_000, 100 * 2 ** Math.max(0, deliveries - 1));

@@ -1,9 +1,9 @@
 import { DeliverPolicy, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { LRUCache } from 'lru-cache';
-import { causedBy, type Envelope } from '../envelope';
+import { causedBy, envelopeSchema, type Envelope } from '../envelope';
 import { ConcurrencyError } from '../errors';
 import { deterministicId } from '../ids';
-import { decode, encode, type MessageSet, type Schemas } from '../registry';
+import { decode, encode, type AnyMessageSet } from '../registry';
 import { COMMAND_REJECTED, type Rejection } from '../rejections';
 import type { Category } from '../names';
 import type { Messaging } from './messaging';
@@ -22,7 +22,7 @@ export interface Entity<S> {
 
 export interface EntityType<S> {
   readonly category: Category;
-  readonly events: MessageSet<Schemas>;
+  readonly events: AnyMessageSet;
   readonly stateVersion: number;
   initialState(): S;
   evolve(state: S, event: Envelope): S;
@@ -33,6 +33,8 @@ export interface EntityStoreOptions {
   /** Write a snapshot once this many messages were applied since the last one. */
   snapshotEvery?: number;
   onSnapshotError?: (err: unknown) => void;
+  /** An event in the entity's stream that no contract of this version reads (it is skipped). */
+  onUnreadable?: (subject: string, seq: number) => void;
 }
 
 interface Snapshot {
@@ -91,9 +93,15 @@ export class EntityStore<S> {
    */
   apply(entity: Entity<S>, message: Envelope, seq: number): Entity<S> {
     const processed = entity.processed as Set<string>;
-    if (message.metadata.causationId) processed.add(message.metadata.causationId);
-    const state =
-      message.type === COMMAND_REJECTED ? entity.state : this.type.evolve(entity.state, this.type.events.parse(message));
+    let state = entity.state;
+    const valid = envelopeSchema.safeParse(message);
+    if (!valid.success || (message.type !== COMMAND_REJECTED && !this.type.events.has(message.type))) {
+      // a tolerant reader: an event this version cannot read is skipped, never fatal for the entity
+      this.opts.onUnreadable?.(this.subject(entity.id), seq);
+    } else {
+      if (message.metadata.causationId) processed.add(message.metadata.causationId);
+      if (message.type !== COMMAND_REJECTED) state = this.type.evolve(state, this.type.events.parse(message));
+    }
     return { id: entity.id, state, version: seq, processed, sinceSnapshot: entity.sinceSnapshot + 1 };
   }
 
@@ -106,14 +114,23 @@ export class EntityStore<S> {
       'kind' in outcome
         ? {
             type: COMMAND_REJECTED,
-            data: { commandId: command.id, commandType: command.type, reason: outcome.reason, message: outcome.message },
+            data: {
+              commandId: command.id,
+              commandType: command.type,
+              reason: outcome.reason,
+              message: outcome.message,
+            },
           }
         : outcome;
     const event: Envelope = {
       id: deterministicId(command.id, `event:${this.type.category}:${entity.id}`),
       type: draft.type,
       data: draft.data,
-      metadata: { ...causedBy(command), causationId: command.id, schemaVersion: command.metadata.schemaVersion },
+      metadata: {
+        ...causedBy(command),
+        causationId: command.id,
+        schemaVersion: command.metadata.schemaVersion,
+      },
     } as Envelope;
     const valid = this.type.events.parse(event);
     let seq: number;
@@ -157,14 +174,28 @@ export class EntityStore<S> {
   }
 
   private async fromSnapshot(id: string): Promise<Entity<S>> {
-    const empty: Entity<S> = { id, state: this.type.initialState(), version: 0, processed: new Set(), sinceSnapshot: 0 };
+    const empty: Entity<S> = {
+      id,
+      state: this.type.initialState(),
+      version: 0,
+      processed: new Set(),
+      sinceSnapshot: 0,
+    };
     const stored = await this.messaging.jsm.direct
-      .getMessage(this.snapshotsStream, { last_by_subj: this.messaging.names.snapshot(this.type.category, id) })
+      .getMessage(this.snapshotsStream, {
+        last_by_subj: this.messaging.names.snapshot(this.type.category, id),
+      })
       .catch(() => null);
     if (!stored) return empty;
     const snap = JSON.parse(Buffer.from(stored.data).toString('utf8')) as Snapshot;
     if (snap.stateVersion !== this.type.stateVersion) return empty;
-    return { id, state: snap.state as S, version: snap.version, processed: new Set(snap.processed), sinceSnapshot: 0 };
+    return {
+      id,
+      state: snap.state as S,
+      version: snap.version,
+      processed: new Set(snap.processed),
+      sinceSnapshot: 0,
+    };
   }
 
   /** Reads the entity's messages after `entity.version` with an ordered consumer. */
@@ -186,7 +217,13 @@ export class EntityStore<S> {
     const messages = await consumer.consume({ max_messages: 512 });
     try {
       for await (const m of messages) {
-        current = this.apply(current, decode(m.data) as Envelope, m.seq);
+        let message: Envelope;
+        try {
+          message = decode(m.data) as Envelope;
+        } catch {
+          message = {} as Envelope;
+        }
+        current = this.apply(current, message, m.seq);
         if (m.seq >= last.seq) break;
       }
     } finally {

@@ -22,10 +22,10 @@ export class KeyedQueue {
       .then(task)
       .catch(() => undefined)
       .finally(() => {
-      if (this.tails.get(key) === done) this.tails.delete(key);
-      this.running--;
-      this.waiting.shift()?.();
-    });
+        if (this.tails.get(key) === done) this.tails.delete(key);
+        this.running--;
+        this.waiting.shift()?.();
+      });
     this.tails.set(key, done);
     return { done };
   }

@@ -37,7 +37,9 @@ export async function connectMessaging(opts: MessagingOptions): Promise<Messagin
 
 /** Creates the system's streams, or updates them to the definitions (idempotent). */
 export async function ensureStreams(messaging: Messaging, opts: StreamOptions): Promise<void> {
-  for (const def of streamDefinitions(messaging.names, opts) as (Partial<StreamConfig> & { name: string })[]) {
+  for (const def of streamDefinitions(messaging.names, opts) as (Partial<StreamConfig> & {
+    name: string;
+  })[]) {
     try {
       const info = await messaging.jsm.streams.info(def.name!);
       if (!sameConfig(info.config, def)) await messaging.jsm.streams.update(def.name!, def);
@@ -49,7 +51,9 @@ export async function ensureStreams(messaging: Messaging, opts: StreamOptions): 
 }
 
 function sameConfig(current: StreamConfig, wanted: Partial<StreamConfig>): boolean {
-  return Object.entries(wanted).every(([k, v]) => JSON.stringify(current[k as keyof StreamConfig]) === JSON.stringify(v));
+  return Object.entries(wanted).every(
+    ([k, v]) => JSON.stringify(current[k as keyof StreamConfig]) === JSON.stringify(v),
+  );
 }
 
 /** Deletes every stream of a namespace: for tests and for tearing down a demo. */

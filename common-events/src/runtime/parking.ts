@@ -40,7 +40,8 @@ export async function park(
 ): Promise<void> {
   const h = headers();
   const err = error instanceof Error ? error : new Error(String(error));
-  const detail = 'issues' in err ? `${err.message}: ${JSON.stringify((err as { issues: unknown }).issues)}` : err.message;
+  const detail =
+    'issues' in err ? `${err.message}: ${JSON.stringify((err as { issues: unknown }).issues)}` : err.message;
   h.set(PARK_HEADERS.consumer, consumer);
   h.set(PARK_HEADERS.error, detail.slice(0, 4000).replace(/[\r\n]+/g, ' '));
   h.set(PARK_HEADERS.errorName, err.name);

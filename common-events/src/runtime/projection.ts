@@ -1,6 +1,6 @@
 import type { Envelope } from '../envelope';
 import type { Category } from '../names';
-import type { MessageSet, Schemas } from '../registry';
+import type { AnyMessageSet } from '../registry';
 
 export type Doc = Record<string, unknown>;
 
@@ -40,7 +40,7 @@ export interface Projection {
   readonly categories: Category[];
   /** Categories whose command outcomes (accepted/rejected) it records for `GET /commands/:id`. */
   readonly ownCategories: Category[];
-  readonly events: MessageSet<Schemas>[];
+  readonly events: AnyMessageSet[];
   touches(event: Envelope): RowKey[];
   fold(rows: ViewRows, event: Envelope, position: number): ViewWrite[];
 }

@@ -1,5 +1,5 @@
 import type { Envelope } from '../envelope';
-import { encode, type MessageSet, type Schemas } from '../registry';
+import { encode, type AnyMessageSet } from '../registry';
 import type { Messaging } from './messaging';
 
 export interface Published {
@@ -14,11 +14,12 @@ export interface Published {
  */
 export async function publishCommand(
   messaging: Messaging,
-  commands: MessageSet<Schemas>,
+  commands: AnyMessageSet,
   command: Envelope,
+  opts: { maxBytes?: number } = {},
 ): Promise<Published> {
   const valid = commands.parse(command);
   const subject = messaging.names.command(commands.category, commands.entityId(valid.data));
-  const ack = await messaging.js.publish(subject, encode(valid), { msgID: valid.id });
+  const ack = await messaging.js.publish(subject, encode(valid, opts.maxBytes), { msgID: valid.id });
   return { seq: ack.seq, duplicate: ack.duplicate };
 }

@@ -2,7 +2,7 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { Category } from '../names';
-import { decode, type MessageSet, type Schemas } from '../registry';
+import { decode, type AnyMessageSet } from '../registry';
 import { backoffMs, ensureDurable } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
@@ -11,7 +11,7 @@ import { publishCommand } from './publish';
 
 /** A command a reaction issues; its id is derived from the event, so re-reacting issues the same command. */
 export interface Reaction {
-  commands: MessageSet<Schemas>;
+  commands: AnyMessageSet;
   command: Omit<Envelope, 'id'>;
 }
 
@@ -19,7 +19,7 @@ export interface ReactorOptions {
   messaging: Messaging;
   /** Durable name (before namespacing), e.g. `estimation-reactor-projects`. */
   name: string;
-  source: MessageSet<Schemas>;
+  source: AnyMessageSet;
   logger: Logger;
   /** Pure: the commands an event calls for (often none). */
   react(event: Envelope): Reaction[];

@@ -106,7 +106,11 @@ export class ViewStore {
           `INSERT INTO ${this.table(table)} (id, doc, version)
            SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bigint[])
            ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now()`,
-          [upserts.map((r) => r.id), upserts.map((r) => JSON.stringify(r.doc)), upserts.map((r) => r.version)],
+          [
+            upserts.map((r) => r.id),
+            upserts.map((r) => JSON.stringify(r.doc)),
+            upserts.map((r) => r.version),
+          ],
         );
       }
       if (deletes.length > 0) {

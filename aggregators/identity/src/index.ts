@@ -1,0 +1,3 @@
+export { identityProjection } from './projection';
+export { CREDENTIALS, identityTables, MEMBERSHIPS, TEAMS, USERS } from './tables';
+export type { CredentialsDoc, MembershipDoc, TeamDoc, UserDoc } from './documents';

@@ -1,0 +1,179 @@
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { buildAggregator, createLogger, envelope, newId, buildComponent, listParked } from '../src';
+import { eventually, openTestEnv, type TestEnv } from '../src/testing';
+import { counterDecider, counterProjection } from './fixtures/counter';
+
+const logger = createLogger('test', process.env.TEST_LOG ?? 'silent');
+let env: TestEnv;
+beforeAll(async () => {
+  env = await openTestEnv();
+});
+afterAll(() => env.close());
+
+/** Appends `n` Increment events over `entities` counters through a real component. */
+async function writeEvents(entities: string[], n: number) {
+  const c = buildComponent({
+    messaging: env.messaging,
+    decider: counterDecider,
+    name: `w${newId().slice(0, 8)}`,
+    logger,
+  });
+  let expected = 0;
+  for (let i = 0; i < n; i++) {
+    const by = (i % 7) + 1;
+    expected += by;
+    await c.handle(
+      envelope('Increment', { projectId: entities[i % entities.length]!, by }, { userId: null }),
+    );
+  }
+  return expected;
+}
+
+async function counters(schema: string) {
+  const { rows } = await env.pool.query<{ id: string; doc: { sum: number; applied: number } }>(
+    `SELECT id, doc FROM "${schema}".counters ORDER BY id`,
+  );
+  return rows.map((r) => ({ id: r.id, sum: r.doc.sum, applied: r.doc.applied }));
+}
+
+function runVictim(crashAt: 'beforeCommit' | 'afterCommit') {
+  const child = fork(path.join(__dirname, 'fixtures/aggregator-process.ts'), {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, NAMESPACE: env.names.namespace, CRASH_AT: crashAt },
+    stdio: process.env.TEST_LOG ? 'inherit' : 'ignore',
+  });
+  return new Promise<number | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal ? 9 : _code)),
+  );
+}
+
+test.each(['beforeCommit', 'afterCommit'] as const)(
+  'an aggregator killed %s leaves views equal to a clean replay, each event applied once',
+  async (crashAt) => {
+    const schema = env.names.schema('counters');
+    await env.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    for (const c of await env.messaging.jsm.consumers.list(env.names.stream('EVENTS')).next()) {
+      await env.messaging.jsm.consumers.delete(env.names.stream('EVENTS'), c.name);
+    }
+    const entities = [newId(), newId(), newId()];
+    await writeEvents(entities, 45);
+    expect(await runVictim(crashAt)).toBe(9);
+    // the survivor takes over the same durable and schema
+    const survivor = buildAggregator({
+      messaging: env.messaging,
+      pool: env.pool,
+      projection: counterProjection,
+      logger,
+      ackWaitMs: 1000,
+    });
+    await survivor.start();
+    const replay = buildAggregator({
+      messaging: env.messaging,
+      pool: env.pool,
+      projection: counterProjection,
+      logger,
+      schema: `${schema}_replay_${crashAt.toLowerCase()}`,
+      durable: `replay-${crashAt}`,
+    });
+    await replay.start();
+    const info = await env.messaging.jsm.streams.info(env.names.stream('EVENTS'));
+    await eventually(() =>
+      survivor.position >= info.state.last_seq && replay.position >= info.state.last_seq ? true : undefined,
+    );
+    await survivor.stop();
+    await replay.stop();
+    const live = await counters(schema);
+    expect(live).toEqual(await counters(`${schema}_replay_${crashAt.toLowerCase()}`));
+    const all = live.filter((r) => entities.includes(r.id));
+    expect(all.map((r) => r.applied)).toEqual([15, 15, 15]);
+  },
+  30_000,
+);
+
+test('a fresh aggregator over an existing stream catches up to the live view; a poison event is parked', async () => {
+  const entities = [newId(), newId()];
+  const live = buildAggregator({
+    messaging: env.messaging,
+    pool: env.pool,
+    projection: counterProjection,
+    logger,
+    durable: 'live',
+    schema: env.names.schema('live'),
+  });
+  await live.start();
+  await writeEvents(entities, 30);
+  // a message in EVENTS that no contract accepts: parked, and the stream moves on
+  await env.messaging.js.publish(
+    env.names.entity('projects', entities[0]!),
+    JSON.stringify({ id: newId(), type: 'Bogus' }),
+  );
+  await writeEvents(entities, 10);
+  const info = await env.messaging.jsm.streams.info(env.names.stream('EVENTS'));
+  await eventually(() => (live.position >= info.state.last_seq ? true : undefined));
+  const fresh = buildAggregator({
+    messaging: env.messaging,
+    pool: env.pool,
+    projection: counterProjection,
+    logger,
+    durable: 'fresh',
+    schema: env.names.schema('fresh'),
+  });
+  await fresh.start();
+  await eventually(() => (fresh.position >= info.state.last_seq ? true : undefined));
+  await Promise.all([live.stop(), fresh.stop()]);
+  const a = await counters(env.names.schema('live'));
+  expect(a).toEqual(await counters(env.names.schema('fresh')));
+  expect(a.filter((r) => entities.includes(r.id)).map((r) => r.applied)).toEqual([20, 20]);
+  const parked = await listParked(env.messaging, env.names.durable('live'));
+  expect(parked).toHaveLength(1);
+  expect(parked[0]).toMatchObject({
+    errorName: 'ValidationError',
+    subject: env.names.entity('projects', entities[0]!),
+  });
+});
+
+test('command outcomes are recorded with the view change, and a notice follows the commit', async () => {
+  const agg = buildAggregator({
+    messaging: env.messaging,
+    pool: env.pool,
+    projection: counterProjection,
+    logger,
+    durable: 'outcomes',
+    schema: env.names.schema('outcomes'),
+  });
+  await agg.start();
+  const notices: unknown[] = [];
+  const sub = env.messaging.nc.subscribe(env.names.notice('counters'), {
+    callback: (_e, m) => {
+      notices.push(m.json());
+    },
+  });
+  const c = buildComponent({ messaging: env.messaging, decider: counterDecider, name: 'outcomes-c', logger });
+  const projectId = newId();
+  const ok = envelope('Increment', { projectId, by: 2 }, { userId: null });
+  const close = envelope('Close', { projectId }, { userId: null });
+  const late = envelope('Increment', { projectId, by: 2 }, { userId: null });
+  for (const cmd of [ok, close, late]) await c.handle(cmd);
+  const rows = await eventually(async () => {
+    const r = await env.pool.query(
+      `SELECT command_id, status, reason FROM "${env.names.schema('outcomes')}".command_outcomes WHERE command_id = ANY($1) ORDER BY position`,
+      [[ok.id, close.id, late.id]],
+    );
+    return r.rowCount === 3 ? r.rows : undefined;
+  });
+  expect(rows).toEqual([
+    { command_id: ok.id, status: 'accepted', reason: null },
+    { command_id: close.id, status: 'accepted', reason: null },
+    { command_id: late.id, status: 'rejected', reason: 'InvalidTransition' },
+  ]);
+  await eventually(() =>
+    notices.some((n) =>
+      (n as { commands: { commandId: string }[] }).commands.some((x) => x.commandId === late.id),
+    )
+      ? true
+      : undefined,
+  );
+  sub.unsubscribe();
+  await agg.stop();
+});

@@ -1,0 +1,19 @@
+import {
+  estimateCommands,
+  estimateEvents,
+  type Decider,
+  type EstimateCommand,
+  type EstimateEvent,
+} from '@devpie/client-events';
+import { decide } from './decide';
+import { evolve, initialState, type EstimateState } from './estimate';
+
+export const estimateDecider: Decider<EstimateState, EstimateCommand, EstimateEvent> = {
+  category: 'estimates',
+  commands: estimateCommands,
+  events: estimateEvents,
+  stateVersion: 1,
+  initialState,
+  evolve,
+  decide,
+};

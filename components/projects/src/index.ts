@@ -1,0 +1,16 @@
+export { projectDecider } from './decider';
+export { decide } from './decide';
+export {
+  evolve,
+  initialState,
+  findColumn,
+  findTask,
+  taskCount,
+  type ActiveProject,
+  type Column,
+  type DestroyedProject,
+  type InitialProject,
+  type ProjectState,
+  type Task,
+  type TaskLocation,
+} from './project';
