@@ -4,6 +4,7 @@ const base = {
   moduleNameMapper: {
     '^@devpie/client-events$': '<rootDir>/common-events/src/index.ts',
     '^@devpie/client-events/(.*)$': '<rootDir>/common-events/src/$1',
+    '^@devpie/http-kit$': '<rootDir>/common-http/src/index.ts',
   },
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.data/'],

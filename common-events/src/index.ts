@@ -26,3 +26,5 @@ export * from './runtime/parking';
 export * from './runtime/postgres';
 export * from './runtime/logger';
 export * from './runtime/keyed-queue';
+export * from './runtime/config';
+export * from './runtime/service';

@@ -21,3 +21,4 @@ export {
   type TeamState,
 } from './team';
 export { decideTeam, teamDecider } from './team-decide';
+export { buildIdentityComponent, type IdentityComponentDeps } from './component';

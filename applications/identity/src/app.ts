@@ -1,0 +1,79 @@
+import { Router } from 'express';
+import type { Pool } from 'pg';
+import type { Logger, Messaging } from '@devpie/client-events';
+import {
+  authenticate,
+  CommandGateway,
+  createApp,
+  createTokenVerifier,
+  jwksDocument,
+  principalOf,
+  type KeySource,
+} from '@devpie/http-kit';
+import type { IdentityConfig } from './config';
+import type { SigningKeys } from './keys';
+import { authRoutes } from './routes/auth';
+import { teamRoutes } from './routes/teams';
+import { userRoutes } from './routes/users';
+import { IdentityViews } from './views';
+
+export interface IdentityAppDeps {
+  config: IdentityConfig;
+  messaging: Messaging;
+  pool: Pool;
+  logger: Logger;
+  keys: SigningKeys;
+  /** Where tokens are verified from; defaults to this app's own key (no HTTP to itself). */
+  keySource?: KeySource;
+}
+
+/** The Identity application: sign-up/in, JWKS, profile, teams and memberships. */
+export function buildIdentityApp(deps: IdentityAppDeps) {
+  const { config, messaging, pool, logger, keys } = deps;
+  const names = messaging.names;
+  const views = new IdentityViews(pool, names.schema('identity'));
+  const gateway = new CommandGateway({
+    messaging,
+    pool,
+    aggregator: 'identity',
+    viewSchema: names.schema('identity'),
+    appSchema: names.schema('identity_app'),
+  });
+  const verify = createTokenVerifier(
+    { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    deps.keySource ?? { keys: [keys.publicKey] },
+  );
+
+  const root = Router();
+  root.get('/.well-known/jwks.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').json(jwksDocument([keys.publicKey]));
+  });
+
+  const api = Router();
+  api.use(authRoutes({ config, keys, views, gateway }));
+  api.use(authenticate(verify));
+  api.get('/commands/:commandId', async (req, res) => {
+    res.json(await gateway.status(String(req.params.commandId), principalOf(res.locals).userId));
+  });
+  api.use(userRoutes({ views, gateway }));
+  api.use(teamRoutes({ views, gateway }));
+
+  const app = createApp({
+    logger,
+    corsOrigins: config.CORS_ORIGINS,
+    readiness: { nats: () => !messaging.nc.isClosed(), postgres: () => views.ping() },
+    api,
+    root,
+  });
+  return {
+    app,
+    gateway,
+    views,
+    async start() {
+      await gateway.start();
+    },
+    async stop() {
+      gateway.stop();
+    },
+  };
+}

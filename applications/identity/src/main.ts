@@ -1,0 +1,13 @@
+import { connectInfrastructure, main, runUntilSignalled } from '@devpie/client-events';
+import { buildIdentityApp } from './app';
+import { loadIdentityConfig } from './config';
+import { loadSigningKeys } from './keys';
+import { listen } from '@devpie/http-kit';
+
+main(async () => {
+  const config = loadIdentityConfig();
+  const keys = loadSigningKeys(config.JWT_PRIVATE_KEY, config.JWT_PRIVATE_KEY_FILE);
+  const infra = await connectInfrastructure('identity-app', config);
+  const identity = buildIdentityApp({ ...infra, config, keys });
+  await runUntilSignalled(listen(identity, config.PORT, infra.logger), infra);
+});

@@ -1,0 +1,964 @@
+/**
+ * Runtime benchmark: the messaging runtime of common-events on the machine's real NATS and Postgres,
+ * judged against the raw ceilings measured in the same run.
+ *
+ *   npx tsx bench/runtime.ts [--commands N] [--entities N] [--quick] [--profile] [--seed N]
+ *
+ * 1. Ceilings (≈800-byte messages): JetStream acked publish one at a time and 256 in flight, durable
+ *    consume + ack, ordered replay; Postgres jsonb upsert in batches of 500 and one row per transaction.
+ * 2. Component: N projects commands (AddProject, then AddTask / MoveTask spread over the projects) are
+ *    published to COMMANDS, then ONE buildComponent(projectDecider) decides them all.
+ * 3. Aggregator: buildAggregator(projectsProjection) folds the EVENTS of step 2 into a fresh schema.
+ *
+ * Everything runs in a private namespace (openTestEnv) that is removed at the end, even on error.
+ * Prints a table and writes bench/results/runtime-latest.json. `--profile` also samples the CPU of
+ * the component and aggregator phases (node:inspector) and prints the top self-time functions.
+ */
+import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { Session, type Profiler } from 'node:inspector/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { AckPolicy, DeliverPolicy, StorageType } from '@nats-io/jetstream';
+import {
+  buildAggregator,
+  buildComponent,
+  createLogger,
+  DEFAULT_COLUMNS,
+  envelope,
+  ident,
+  newId,
+  projectCommands,
+  publishCommand,
+  type Aggregator,
+  type Envelope,
+  type Messaging,
+  type Outcome,
+} from '@devpie/client-events';
+import { openTestEnv, type TestEnv } from '@devpie/client-events/testing/servers';
+import { projectDecider } from '@devpie/projects-component';
+import { projectsProjection } from '@devpie/projects-aggregator';
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+interface Options {
+  commands: number;
+  entities: number;
+  quick: boolean;
+  profile: boolean;
+  seed: number;
+  window: number;
+  sizes: {
+    publishSerial: number;
+    publishWindowed: number;
+    upsertBatches: number;
+    upsertSingle: number;
+  };
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      commands: { type: 'string' },
+      entities: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      'usage: npx tsx bench/runtime.ts [--commands N] [--entities N] [--quick] [--profile] [--seed N]',
+    );
+    process.exit(0);
+  }
+  const int = (name: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+  const quick = values.quick;
+  const entities = int('entities', values.entities, quick ? 50 : 200, 1);
+  const commands = int('commands', values.commands, quick ? 3_000 : 20_000, entities + 1);
+  return {
+    commands,
+    entities,
+    quick,
+    profile: values.profile,
+    seed: int('seed', values.seed, 1, 0),
+    window: 256,
+    sizes: quick
+      ? { publishSerial: 1_000, publishWindowed: 8_000, upsertBatches: 10, upsertSingle: 500 }
+      : { publishSerial: 5_000, publishWindowed: 40_000, upsertBatches: 40, upsertSingle: 3_000 },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// small helpers
+
+const MESSAGE_BYTES = 800;
+const UPSERT_BATCH = 500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** Runs task(0..count-1) with exactly `window` in flight (fewer at the end). */
+async function windowed(count: number, window: number, task: (i: number) => Promise<unknown>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+}
+
+/** mulberry32: a reproducible command mix for a given seed (ids stay fresh uuids). */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (n: number) => Math.floor(next() * n) };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** A JSON document of exactly `bytes` bytes (ASCII). */
+function paddedJson(fields: Record<string, unknown>, bytes: number): string {
+  const bare = JSON.stringify({ ...fields, pad: '' });
+  return JSON.stringify({ ...fields, pad: 'x'.repeat(Math.max(0, bytes - bare.length)) });
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting per phase (Linux /proc; approximate: exited processes are not counted)
+
+interface CpuMark {
+  at: number;
+  self: NodeJS.CpuUsage;
+  nats: number;
+  postgres: number;
+  busy: number;
+  total: number;
+}
+
+const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
+
+function procTicks(): { nats: number; postgres: number; busy: number; total: number } {
+  const out = { nats: 0, postgres: 0, busy: 0, total: 0 };
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    out.total = cpu.reduce((a, b) => a + b, 0);
+    out.busy = out.total - (cpu[3] ?? 0) - (cpu[4] ?? 0);
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (comm !== 'nats-server' && comm !== 'postgres') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      if (comm === 'nats-server') out.nats += ticks;
+      else out.postgres += ticks;
+    }
+  } catch {
+    // not Linux: CPU figures stay 0
+  }
+  return out;
+}
+
+const cpuMark = (): CpuMark => ({ at: performance.now(), self: process.cpuUsage(), ...procTicks() });
+
+interface CpuSpent {
+  wallS: number;
+  benchS: number;
+  natsS: number;
+  postgresS: number;
+  /** Share of all cores that were busy (any process). */
+  machineBusy: number;
+}
+
+function cpuSince(mark: CpuMark): CpuSpent {
+  const now = cpuMark();
+  const self = process.cpuUsage(mark.self);
+  return {
+    wallS: (now.at - mark.at) / 1000,
+    benchS: (self.user + self.system) / 1e6,
+    natsS: (now.nats - mark.nats) / TICKS_PER_SECOND,
+    postgresS: (now.postgres - mark.postgres) / TICKS_PER_SECOND,
+    machineBusy: now.total > mark.total ? (now.busy - mark.busy) / (now.total - mark.total) : 0,
+  };
+}
+
+const cpuLine = (c: CpuSpent) =>
+  `CPU over ${fmt(c.wallS, 2)} s: bench ${fmt(c.benchS, 2)} s, nats-server ${fmt(c.natsS, 2)} s, ` +
+  `postgres ${fmt(c.postgresS, 2)} s; machine ${fmt(c.machineBusy * 100)} % busy (${os.cpus().length} cores)`;
+
+// ---------------------------------------------------------------------------------------------
+// CPU profile of one phase, summarised by self time
+
+interface ProfileSummary {
+  file: string;
+  sampledS: number;
+  top: { fn: string; where: string; selfMs: number; share: number }[];
+  byArea: { area: string; selfMs: number; share: number }[];
+}
+
+async function startProfile(): Promise<Session> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return session;
+}
+
+async function stopProfile(session: Session, file: string): Promise<ProfileSummary> {
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(profile));
+  return summarize(profile, file);
+}
+
+function where(url: string): string {
+  const p = url.replace(/^file:\/\//, '');
+  const nm = p.lastIndexOf('/node_modules/');
+  if (nm >= 0) return p.slice(nm + '/node_modules/'.length);
+  return p.startsWith(process.cwd()) ? p.slice(process.cwd().length + 1) : p;
+}
+
+function area(url: string, fn: string): string {
+  if (url === '') return fn.startsWith('(') ? fn : 'native / builtin';
+  if (url.startsWith('node:')) return 'node internals';
+  const w = where(url);
+  if (w.startsWith('@nats-io/')) return 'nats.js';
+  if (w.startsWith('zod/')) return 'zod (validation)';
+  if (w.startsWith('pg') || w.startsWith('postgres-')) return 'pg';
+  if (w.startsWith('lru-cache/')) return 'lru-cache';
+  if (w.startsWith('common-events/src/runtime/')) return 'runtime (common-events)';
+  if (w.startsWith('common-events/')) return 'contracts (common-events)';
+  if (w.startsWith('components/')) return 'decider (components)';
+  if (w.startsWith('aggregators/')) return 'projection (aggregators)';
+  if (w.startsWith('bench/')) return 'bench';
+  return w.split('/')[0] ?? w;
+}
+
+function summarize(profile: Profiler.Profile, file: string): ProfileSummary {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    // a sample lasts until the next one is taken
+    const us = i + 1 < deltas.length ? deltas[i + 1]! : 0;
+    selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + us);
+  }
+  const fns = new Map<string, { fn: string; where: string; us: number }>();
+  const areas = new Map<string, number>();
+  let total = 0;
+  for (const [id, us] of selfUs) {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const fn = functionName || '(anonymous)';
+    const loc = url ? `${where(url)}:${lineNumber + 1}` : '';
+    const key = `${fn}@${loc}`;
+    const entry = fns.get(key) ?? { fn, where: loc, us: 0 };
+    entry.us += us;
+    fns.set(key, entry);
+    const a = area(url, fn);
+    areas.set(a, (areas.get(a) ?? 0) + us);
+    total += us;
+  }
+  const share = (us: number) => (total > 0 ? us / total : 0);
+  return {
+    file,
+    sampledS: total / 1e6,
+    top: [...fns.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, 20)
+      .map((f) => ({ fn: f.fn, where: f.where, selfMs: f.us / 1000, share: share(f.us) })),
+    byArea: [...areas.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([a, us]) => ({ area: a, selfMs: us / 1000, share: share(us) })),
+  };
+}
+
+function printProfile(title: string, p: ProfileSummary) {
+  console.log(`\n${title} — CPU profile, ${fmt(p.sampledS, 2)} s sampled (${where(p.file)})`);
+  console.log('  by area (self time):');
+  for (const a of p.byArea.slice(0, 12)) {
+    console.log(
+      `    ${a.area.padEnd(28)} ${fmt(a.selfMs).padStart(7)} ms  ${fmt(a.share * 100, 1).padStart(5)} %`,
+    );
+  }
+  console.log('  top functions (self time; lines are of the transpiled code, approximate):');
+  for (const f of p.top.slice(0, 15)) {
+    const label = `${f.fn} ${f.where}`;
+    console.log(`    ${fmt(f.share * 100, 1).padStart(5)} %  ${fmt(f.selfMs).padStart(6)} ms  ${label}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. ceilings
+
+interface Rate {
+  count: number;
+  seconds: number;
+  perSecond: number;
+}
+const rate = (count: number, s: number): Rate => ({ count, seconds: s, perSecond: count / s });
+
+interface Ceilings {
+  messageBytes: number;
+  publishSerial: Rate;
+  publishWindowed: Rate;
+  publishWindowedOcc: Rate;
+  durableConsume: Rate;
+  orderedReplay: Rate;
+  upsertBatched: Rate;
+  upsertSingle: Rate;
+}
+
+async function natsCeilings(env: TestEnv, opts: Options, cleanups: (() => Promise<void>)[]) {
+  const { jsm, js } = env.messaging;
+  const names = env.names;
+  const stream = `${names.namespace.toUpperCase()}_BENCH`;
+  const root = `${names.root}_bench`;
+  await jsm.streams.add({
+    name: stream,
+    subjects: [`${root}.>`],
+    storage: StorageType.File,
+    num_replicas: 1,
+    duplicate_window: 2 * 60 * 1_000_000_000,
+  });
+  cleanups.push(async () => {
+    await jsm.streams.delete(stream).catch(() => undefined);
+  });
+  const body = Buffer.from(paddedJson({ id: randomUUID(), type: 'BenchMessage' }, MESSAGE_BYTES));
+  const subjects = Array.from({ length: 200 }, (_, i) => `${root}.s${i}`);
+
+  let t = performance.now();
+  for (let i = 0; i < opts.sizes.publishSerial; i++) await js.publish(subjects[i % 200]!, body);
+  const publishSerial = rate(opts.sizes.publishSerial, seconds(t));
+
+  t = performance.now();
+  await windowed(opts.sizes.publishWindowed, opts.window, (i) => js.publish(subjects[i % 200]!, body));
+  const publishWindowed = rate(opts.sizes.publishWindowed, seconds(t));
+
+  // what the component's append adds: Nats-Msg-Id and an expected last subject sequence, one
+  // append in flight per entity subject (as the keyed queue does), 256 subjects at once
+  const last = new Map<string, number>();
+  let next = 0;
+  t = performance.now();
+  await Promise.all(
+    Array.from({ length: opts.window }, async (_, w) => {
+      const subject = `${root}.occ${w}`;
+      while (next < opts.sizes.publishWindowed) {
+        next++;
+        const ack = await js.publish(subject, body, {
+          msgID: randomUUID(),
+          expect: { lastSubjectSequence: last.get(subject) ?? 0 },
+        });
+        last.set(subject, ack.seq);
+      }
+    }),
+  );
+  const publishWindowedOcc = rate(opts.sizes.publishWindowed, seconds(t));
+
+  const total = (await jsm.streams.info(stream)).state.messages;
+  await jsm.consumers.add(stream, {
+    durable_name: 'bench_consume',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: 4096,
+  });
+  t = performance.now();
+  const durable = await (await js.consumers.get(stream, 'bench_consume')).consume({ max_messages: 512 });
+  let received = 0;
+  for await (const m of durable) {
+    m.ack();
+    if (++received >= total) break;
+  }
+  durable.stop();
+  const durableConsume = rate(received, seconds(t));
+
+  t = performance.now();
+  const ordered = await (await js.consumers.get(stream)).consume({ max_messages: 512 });
+  received = 0;
+  for await (const _m of ordered) if (++received >= total) break;
+  ordered.stop();
+  const orderedReplay = rate(received, seconds(t));
+
+  await jsm.streams.delete(stream);
+  return { publishSerial, publishWindowed, publishWindowedOcc, durableConsume, orderedReplay };
+}
+
+async function postgresCeilings(env: TestEnv, opts: Options) {
+  const schema = ident(env.names.schema('bench'));
+  const table = `${schema}.docs`;
+  await env.pool.query(`CREATE SCHEMA ${schema}`);
+  try {
+    await env.pool.query(
+      `CREATE TABLE ${table} (id text PRIMARY KEY, doc jsonb NOT NULL, version bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const upsert = `INSERT INTO ${table} (id, doc, version)
+      SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bigint[])
+      ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now()`;
+    const doc = (id: string, version: number) => paddedJson({ id, version, title: 'a board' }, MESSAGE_BYTES);
+    // the first half of the batches insert, the second half update the same rows
+    const distinct = Math.max(1, Math.floor(opts.sizes.upsertBatches / 2));
+    let t = performance.now();
+    for (let b = 0; b < opts.sizes.upsertBatches; b++) {
+      const ids = Array.from({ length: UPSERT_BATCH }, (_, j) => `b${(b % distinct) * UPSERT_BATCH + j}`);
+      await env.pool.query(upsert, [ids, ids.map((id) => doc(id, b)), ids.map(() => b)]);
+    }
+    const upsertBatched = rate(opts.sizes.upsertBatches * UPSERT_BATCH, seconds(t));
+
+    const single = `INSERT INTO ${table} (id, doc, version) VALUES ($1, $2, $3)
+      ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now()`;
+    t = performance.now();
+    for (let i = 0; i < opts.sizes.upsertSingle; i++) {
+      const id = `s${i % 1000}`;
+      await env.pool.query(single, [id, doc(id, i), i]);
+    }
+    const upsertSingle = rate(opts.sizes.upsertSingle, seconds(t));
+    return { upsertBatched, upsertSingle };
+  } finally {
+    await env.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. the projects commands
+
+interface Workload {
+  commands: Envelope[];
+  byType: Record<string, number>;
+  meanCommandBytes: number;
+}
+
+/**
+ * AddProject for every project first, then AddTask and MoveTask (half each) on random projects.
+ * A local model of the boards keeps every command valid (moves name an existing task and an index
+ * within the target column), so any rejection the component records is worth a look.
+ */
+function workload(opts: Options): Workload {
+  const rnd = random(opts.seed);
+  const ownerId = newId();
+  const content = 'Steps to reproduce, acceptance criteria and notes. '.repeat(6).slice(0, 280);
+  const projects = Array.from({ length: opts.entities }, (_, p) => ({
+    id: newId(),
+    prefix: `P${p}`,
+    columns: DEFAULT_COLUMNS.map((title) => ({ columnId: newId(), title, tasks: [] as string[] })),
+    tasks: 0,
+  }));
+  const origin = { userId: ownerId };
+  const commands: Envelope[] = projects.map((p) =>
+    envelope(
+      'AddProject',
+      {
+        projectId: p.id,
+        name: `Board ${p.prefix}`,
+        description: 'A kanban board of the runtime benchmark',
+        teamId: null,
+        prefix: p.prefix,
+        public: false,
+        columns: p.columns.map(({ columnId, title }) => ({ columnId, title })),
+      },
+      origin,
+    ),
+  );
+  let taskNumber = 0;
+  while (commands.length < opts.commands) {
+    const p = projects[rnd.int(projects.length)]!;
+    if (p.tasks === 0 || rnd.next() < 0.5) {
+      const column = p.columns[rnd.int(p.columns.length)]!;
+      const taskId = newId();
+      column.tasks.push(taskId);
+      p.tasks++;
+      commands.push(
+        envelope(
+          'AddTask',
+          {
+            projectId: p.id,
+            columnId: column.columnId,
+            taskId,
+            title: `Task ${++taskNumber}: make the board faster`,
+            content,
+            assigneeId: ownerId,
+          },
+          origin,
+        ),
+      );
+      continue;
+    }
+    const nonEmpty = p.columns.filter((c) => c.tasks.length > 0);
+    const from = nonEmpty[rnd.int(nonEmpty.length)]!;
+    const fromIndex = rnd.int(from.tasks.length);
+    const taskId = from.tasks[fromIndex]!;
+    from.tasks.splice(fromIndex, 1);
+    const to = p.columns[rnd.int(p.columns.length)]!;
+    const index = rnd.int(to.tasks.length + 1);
+    to.tasks.splice(index, 0, taskId);
+    commands.push(envelope('MoveTask', { projectId: p.id, taskId, toColumnId: to.columnId, index }, origin));
+  }
+  const byType: Record<string, number> = {};
+  let bytes = 0;
+  for (const c of commands) {
+    byType[c.type] = (byType[c.type] ?? 0) + 1;
+    bytes += Buffer.byteLength(JSON.stringify(c));
+  }
+  return { commands, byType, meanCommandBytes: bytes / commands.length };
+}
+
+interface ComponentResult {
+  commands: number;
+  byType: Record<string, number>;
+  meanCommandBytes: number;
+  publish: Rate;
+  /** From component.start() until every command has an outcome (hooks.onOutcome). */
+  run: Rate;
+  /** Until the durable shows num_pending + num_ack_pending = 0. */
+  untilAckedS: number;
+  outcomes: Record<Outcome, number>;
+  rejections: Record<string, number>;
+  conflicts: number;
+  parked: number;
+  redelivered: number;
+  events: number;
+  meanEventBytes: number;
+  handleMs: { p50: number; p90: number; p99: number; max: number };
+  /** Outcomes per second of the run, to see whether throughput decays as the boards grow. */
+  timeline: number[];
+  cpu: CpuSpent;
+  profile?: ProfileSummary;
+}
+
+async function componentPhase(
+  env: TestEnv,
+  opts: Options,
+  cleanups: (() => Promise<void>)[],
+): Promise<ComponentResult> {
+  const work = workload(opts);
+  const n = work.commands.length;
+  let t = performance.now();
+  await windowed(n, opts.window, (i) => publishCommand(env.messaging, projectCommands, work.commands[i]!));
+  const publish = rate(n, seconds(t));
+  const stored = (await env.messaging.jsm.streams.info(env.names.stream('COMMANDS'))).state.messages;
+  if (stored !== n) throw new Error(`COMMANDS holds ${stored} messages, expected ${n}`);
+
+  const messaging: Messaging = await env.connect('bench-component');
+  const outcomes: Record<Outcome, number> = { accepted: 0, rejected: 0, duplicate: 0 };
+  let conflicts = 0;
+  let parked = 0;
+  let done = 0;
+  const handleMs = new Float64Array(n);
+  const timeline: number[] = [];
+  let resolveAll: () => void = () => undefined;
+  const allDone = new Promise<void>((resolve) => (resolveAll = resolve));
+  const component = buildComponent({
+    messaging,
+    decider: projectDecider,
+    name: 'projects-component',
+    logger: createLogger('bench-component', process.env.LOG_LEVEL ?? 'warn'),
+    hooks: {
+      onOutcome(_type, outcome, ms) {
+        outcomes[outcome]++;
+        if (done < n) handleMs[done] = ms;
+        const second = Math.floor((performance.now() - t) / 1000);
+        timeline[second] = (timeline[second] ?? 0) + 1;
+        if (++done >= n) resolveAll();
+      },
+      onConflict: () => void conflicts++,
+      onParked: () => void parked++,
+    },
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await component.stop();
+  };
+  cleanups.push(stop);
+
+  const session = opts.profile ? await startProfile() : undefined;
+  const cpu0 = cpuMark();
+  t = performance.now();
+  await component.start();
+  await watch('component', allDone, () => done, n);
+  const run = rate(n, seconds(t));
+  const cpu = cpuSince(cpu0);
+  const profile = session
+    ? await stopProfile(session, path.join(__dirname, 'results', 'runtime-component-profile.json'))
+    : undefined;
+
+  const stream = env.names.stream('COMMANDS');
+  const durable = env.names.durable('projects-component');
+  const info = await until(
+    'component durable drained',
+    async () => {
+      const i = await env.messaging.jsm.consumers.info(stream, durable);
+      return i.num_pending + i.num_ack_pending === 0 ? i : undefined;
+    },
+    30_000,
+  );
+  const untilAckedS = seconds(t);
+  await stop();
+
+  const events = (await env.messaging.jsm.streams.info(env.names.stream('EVENTS'))).state;
+  const rejections = await countRejections(env, events.messages);
+  const sorted = handleMs.slice(0, Math.min(done, n)).sort();
+  return {
+    commands: n,
+    byType: work.byType,
+    meanCommandBytes: work.meanCommandBytes,
+    publish,
+    run,
+    untilAckedS,
+    outcomes,
+    rejections,
+    conflicts,
+    parked,
+    redelivered: info.num_redelivered,
+    events: events.messages,
+    meanEventBytes: events.messages > 0 ? events.bytes / events.messages : 0,
+    handleMs: {
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1] ?? 0,
+    },
+    timeline: Array.from(timeline, (v) => v ?? 0),
+    cpu,
+    profile,
+  };
+}
+
+/** Waits for `finished`, failing if `progress()` stands still for 60 s. */
+async function watch(what: string, finished: Promise<void>, progress: () => number, total: number) {
+  let last = -1;
+  let lastChange = Date.now();
+  let settled = false;
+  void finished.then(() => (settled = true));
+  while (!settled) {
+    await Promise.race([finished, sleep(500)]);
+    const now = progress();
+    if (now !== last) {
+      last = now;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > 60_000) {
+      throw new Error(`${what} stalled at ${now} of ${total}`);
+    }
+  }
+}
+
+/** Reason codes of the CommandRejected events in EVENTS (an ordered replay: cheap next to the run). */
+async function countRejections(env: TestEnv, total: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  if (total === 0) return out;
+  const messages = await (await env.messaging.js.consumers.get(env.names.stream('EVENTS'))).consume();
+  let seen = 0;
+  for await (const m of messages) {
+    const e = m.json<Envelope<string, { reason?: string }>>();
+    if (e.type === 'CommandRejected') out[e.data.reason ?? '?'] = (out[e.data.reason ?? '?'] ?? 0) + 1;
+    if (++seen >= total) break;
+  }
+  messages.stop();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. aggregator
+
+interface AggregatorResult {
+  events: number;
+  /** From aggregator.start() until position = last sequence of EVENTS. */
+  run: Rate;
+  /** start(): migrate, leadership lock, durable reset, until the first batch committed. */
+  toFirstBatchS: number;
+  batches: { count: number; meanSize: number; meanMs: number; maxMs: number; inBatchesS: number };
+  view: { projects: number; tasks: number; outcomes: number; meanDocBytes: number; maxDocBytes: number };
+  cpu: CpuSpent;
+  profile?: ProfileSummary;
+}
+
+async function aggregatorPhase(
+  env: TestEnv,
+  opts: Options,
+  cleanups: (() => Promise<void>)[],
+): Promise<AggregatorResult> {
+  const lastSeq = (await env.messaging.jsm.streams.info(env.names.stream('EVENTS'))).state.last_seq;
+  const messaging = await env.connect('bench-aggregator');
+  const schema = env.names.schema('projects_bench');
+  const batchMs: number[] = [];
+  const batchSizes: number[] = [];
+  let firstBatchAt = 0;
+  let resolveAll: () => void = () => undefined;
+  const allDone = new Promise<void>((resolve) => (resolveAll = resolve));
+  let aggregator: Aggregator | undefined = undefined;
+  aggregator = buildAggregator({
+    messaging,
+    pool: env.pool,
+    projection: projectsProjection,
+    logger: createLogger('bench-aggregator', process.env.LOG_LEVEL ?? 'warn'),
+    schema,
+    durable: 'projects-bench-aggregator',
+    hooks: {
+      onBatch(size, ms) {
+        if (firstBatchAt === 0) firstBatchAt = performance.now();
+        batchSizes.push(size);
+        batchMs.push(ms);
+        if (aggregator && aggregator.position >= lastSeq) resolveAll();
+      },
+    },
+  });
+  const agg = aggregator;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await agg.stop();
+  };
+  cleanups.push(stop);
+
+  const session = opts.profile ? await startProfile() : undefined;
+  const cpu0 = cpuMark();
+  const t = performance.now();
+  await agg.start();
+  await watch('aggregator', allDone, () => agg.position, lastSeq);
+  const run = rate(lastSeq, seconds(t));
+  const cpu = cpuSince(cpu0);
+  const profile = session
+    ? await stopProfile(session, path.join(__dirname, 'results', 'runtime-aggregator-profile.json'))
+    : undefined;
+  await stop();
+
+  const s = ident(schema);
+  const { rows } = await env.pool.query<{
+    projects: string;
+    tasks: string | null;
+    mean_bytes: string | null;
+    max_bytes: string | null;
+  }>(
+    `SELECT count(*) AS projects, sum((doc->>'taskCount')::int) AS tasks,
+            avg(octet_length(doc::text)) AS mean_bytes, max(octet_length(doc::text)) AS max_bytes
+       FROM ${s}.projects`,
+  );
+  const outcomes = await env.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${s}.command_outcomes`);
+  const inBatches = batchMs.reduce((a, b) => a + b, 0);
+  return {
+    events: lastSeq,
+    run,
+    toFirstBatchS: (firstBatchAt - t) / 1000,
+    batches: {
+      count: batchSizes.length,
+      meanSize: batchSizes.reduce((a, b) => a + b, 0) / Math.max(1, batchSizes.length),
+      meanMs: inBatches / Math.max(1, batchMs.length),
+      maxMs: Math.max(0, ...batchMs),
+      inBatchesS: inBatches / 1000,
+    },
+    view: {
+      projects: Number(rows[0]!.projects),
+      tasks: Number(rows[0]!.tasks ?? 0),
+      outcomes: Number(outcomes.rows[0]!.n),
+      meanDocBytes: Number(rows[0]!.mean_bytes ?? 0),
+      maxDocBytes: Number(rows[0]!.max_bytes ?? 0),
+    },
+    cpu,
+    profile,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+function printReport(
+  opts: Options,
+  c: Ceilings,
+  comp: ComponentResult,
+  agg: AggregatorResult,
+  ratios: Ratios,
+) {
+  const row = (label: string, r: Rate, unit: string, note = '') =>
+    console.log(
+      `  ${label.padEnd(52)} ${fmt(r.perSecond).padStart(8)} ${unit.padEnd(6)} ${fmt(r.count).padStart(7)} ` +
+        `${fmt(r.seconds, 2).padStart(7)} s  ${note}`,
+    );
+  console.log(
+    `\nRuntime benchmark — ${opts.commands} commands over ${opts.entities} projects` +
+      `${opts.quick ? ' (quick)' : ''}, node ${process.version}, ${os.cpus().length} cores`,
+  );
+  console.log(
+    `\n  ${'ceilings (800-byte messages)'.padEnd(52)} ${'rate'.padStart(8)} ${''.padEnd(6)}` +
+      `${'n'.padStart(8)} ${'time'.padStart(9)}`,
+  );
+  row('JetStream acked publish, one at a time', c.publishSerial, 'msg/s');
+  row('JetStream acked publish, 256 in flight', c.publishWindowed, 'msg/s');
+  row('  + Nats-Msg-Id + expected subject seq (256 subj.)', c.publishWindowedOcc, 'msg/s');
+  row('JetStream durable consume + ack', c.durableConsume, 'msg/s');
+  row('JetStream ordered replay', c.orderedReplay, 'msg/s');
+  row('Postgres jsonb upsert, unnest batches of 500', c.upsertBatched, 'rows/s');
+  row('Postgres jsonb upsert, one row per transaction', c.upsertSingle, 'rows/s');
+  console.log('\n  pipeline (projects context)');
+  row('publishCommand (validate + publish), 256 in flight', comp.publish, 'cmd/s');
+  row('component: projectDecider, one instance', comp.run, 'cmd/s');
+  row('aggregator: projectsProjection, from start', agg.run, 'ev/s');
+  console.log('\n  ratios');
+  console.log(
+    `    component / windowed publish ceiling             ${fmt(ratios.componentVsPublish * 100, 1)} %` +
+      `   (vs publish with msg-id + OCC: ${fmt(ratios.componentVsOccPublish * 100, 1)} %)`,
+  );
+  console.log(
+    `    aggregator / min(batched upsert, durable consume) ${fmt(ratios.aggregatorVsCeiling * 100, 1)} %` +
+      `   (ceiling ${fmt(ratios.aggregatorCeiling)} /s)`,
+  );
+  console.log(
+    `    component / Emmett 0.42 reference (435 cmd/s, DESIGN.md, not measured here) ${fmt(ratios.componentVsEmmett, 1)}×`,
+  );
+
+  console.log('\n  component');
+  console.log(
+    `    commands ${Object.entries(comp.byType)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; mean ${fmt(comp.meanCommandBytes)} B; events stored ${comp.events} ` +
+      `(mean ${fmt(comp.meanEventBytes)} B incl. headers)`,
+  );
+  console.log(
+    `    outcomes: accepted ${comp.outcomes.accepted}, rejected ${comp.outcomes.rejected}, ` +
+      `duplicate ${comp.outcomes.duplicate}; conflicts (onConflict) ${comp.conflicts}; parked ${comp.parked}; ` +
+      `redelivered ${comp.redelivered}`,
+  );
+  if (Object.keys(comp.rejections).length > 0) {
+    console.log(`    rejection reasons: ${JSON.stringify(comp.rejections)}`);
+  }
+  console.log(
+    `    handle() per command (load + decide + append): p50 ${fmt(comp.handleMs.p50, 1)} ms, ` +
+      `p90 ${fmt(comp.handleMs.p90, 1)} ms, p99 ${fmt(comp.handleMs.p99, 1)} ms, max ${fmt(comp.handleMs.max, 1)} ms`,
+  );
+  console.log(`    all acked after ${fmt(comp.untilAckedS, 2)} s`);
+  console.log(`    outcomes per second: ${comp.timeline.join(' ')}`);
+  console.log(`    ${cpuLine(comp.cpu)}`);
+
+  console.log('\n  aggregator');
+  console.log(
+    `    ${agg.events} events; first batch committed after ${fmt(agg.toFirstBatchS, 2)} s; ` +
+      `${agg.batches.count} batches, mean ${fmt(agg.batches.meanSize)} events, ` +
+      `mean ${fmt(agg.batches.meanMs, 1)} ms, max ${fmt(agg.batches.maxMs, 1)} ms; ` +
+      `${fmt(agg.batches.inBatchesS, 2)} s inside batches`,
+  );
+  console.log(
+    `    view: ${agg.view.projects} projects, ${agg.view.tasks} tasks, ${agg.view.outcomes} command outcomes; ` +
+      `board doc mean ${fmt(agg.view.meanDocBytes / 1024, 1)} KiB, max ${fmt(agg.view.maxDocBytes / 1024, 1)} KiB`,
+  );
+  console.log(`    ${cpuLine(agg.cpu)}`);
+  if (comp.profile) printProfile('component', comp.profile);
+  if (agg.profile) printProfile('aggregator', agg.profile);
+}
+
+interface Ratios {
+  componentVsPublish: number;
+  componentVsOccPublish: number;
+  aggregatorCeiling: number;
+  aggregatorVsCeiling: number;
+  componentVsEmmett: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const opts = readOptions();
+  const env = await openTestEnv();
+  const cleanups: (() => Promise<void>)[] = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const c of cleanups.reverse()) {
+        await Promise.race([c(), sleep(10_000)]).catch((err: unknown) =>
+          console.error('cleanup step failed:', err),
+        );
+      }
+      await env.close();
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: removing namespace ${env.names.namespace}`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    console.error(`namespace ${env.names.namespace}: ceilings…`);
+    const nats = await natsCeilings(env, opts, cleanups);
+    const pg = await postgresCeilings(env, opts);
+    const ceilings: Ceilings = { messageBytes: MESSAGE_BYTES, ...nats, ...pg };
+    console.error(`component: ${opts.commands} commands over ${opts.entities} projects…`);
+    const component = await componentPhase(env, opts, cleanups);
+    console.error('aggregator…');
+    const aggregator = await aggregatorPhase(env, opts, cleanups);
+
+    const aggregatorCeiling = Math.min(ceilings.upsertBatched.perSecond, ceilings.durableConsume.perSecond);
+    const ratios: Ratios = {
+      componentVsPublish: component.run.perSecond / ceilings.publishWindowed.perSecond,
+      componentVsOccPublish: component.run.perSecond / ceilings.publishWindowedOcc.perSecond,
+      aggregatorCeiling,
+      aggregatorVsCeiling: aggregator.run.perSecond / aggregatorCeiling,
+      componentVsEmmett: component.run.perSecond / 435,
+    };
+    printReport(opts, ceilings, component, aggregator, ratios);
+
+    const out = path.join(__dirname, 'results', 'runtime-latest.json');
+    mkdirSync(path.dirname(out), { recursive: true });
+    const { sizes: _sizes, ...shown } = opts;
+    writeFileSync(
+      out,
+      `${JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          host: { node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model },
+          options: { ...shown, ceilingSizes: opts.sizes },
+          ceilings,
+          component,
+          aggregator,
+          ratios,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

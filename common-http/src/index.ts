@@ -1,0 +1,5 @@
+export * from './app';
+export * from './auth';
+export * from './gateway';
+export * from './problem';
+export * from './listen';
