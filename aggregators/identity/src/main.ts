@@ -1,4 +1,11 @@
-import { baseConfig, buildAggregator, connectInfrastructure, main, readConfig, runUntilSignalled } from '@devpie/client-events';
+import {
+  baseConfig,
+  buildAggregator,
+  connectInfrastructure,
+  main,
+  readConfig,
+  runUntilSignalled,
+} from '@devpie/client-events';
 import { identityProjection } from './projection';
 
 main(async () => {
