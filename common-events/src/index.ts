@@ -28,3 +28,4 @@ export * from './runtime/logger';
 export * from './runtime/keyed-queue';
 export * from './runtime/config';
 export * from './runtime/service';
+export * from './runtime/ops-server';

@@ -3,14 +3,31 @@ import {
   buildAggregator,
   connectInfrastructure,
   main,
+  opsPort,
   readConfig,
   runUntilSignalled,
+  serveOps,
+  together,
 } from '@devpie/client-events';
 import { identityProjection } from './projection';
 
 main(async () => {
-  const config = readConfig(baseConfig);
+  const config = readConfig(baseConfig.extend({ OPS_PORT: opsPort(4002) }));
   const infra = await connectInfrastructure('identity-aggregator', config);
-  const aggregator = buildAggregator({ ...infra, projection: identityProjection });
-  await runUntilSignalled(aggregator, infra);
+  const aggregator = buildAggregator({
+    ...infra,
+    projection: identityProjection,
+    hooks: { onFatal: () => process.kill(process.pid, 'SIGTERM') },
+  });
+  const ops = serveOps({
+    port: config.OPS_PORT,
+    logger: infra.logger,
+    readiness: {
+      nats: () => !infra.messaging.nc.isClosed(),
+      postgres: async () => (await infra.pool.query('SELECT 1')).rowCount === 1,
+      consumer: () => aggregator.bound,
+    },
+  });
+  // probes answer while a standby waits for the leadership lock (not ready until it folds)
+  await runUntilSignalled(together(ops, aggregator), infra);
 });

@@ -31,3 +31,7 @@ export const baseConfig = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type BaseConfig = z.output<typeof baseConfig>;
+
+/** `OPS_PORT`: where a component or aggregator serves /healthz, /readyz and /metrics. */
+export const opsPort = (defaultPort: number) =>
+  z.coerce.number().int().min(1).max(65535).default(defaultPort);

@@ -76,3 +76,15 @@ export function main(run: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/** Several runnables as one: started in order, stopped in reverse. */
+export function together(...parts: Runnable[]): Runnable {
+  return {
+    async start() {
+      for (const p of parts) await p.start();
+    },
+    async stop() {
+      for (const p of [...parts].reverse()) await p.stop();
+    },
+  };
+}

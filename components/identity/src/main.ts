@@ -2,16 +2,22 @@ import {
   baseConfig,
   connectInfrastructure,
   main,
+  opsPort,
   readConfig,
   runUntilSignalled,
+  serveOps,
+  together,
 } from '@devpie/client-events';
 import { buildIdentityComponent } from './component';
 
 main(async () => {
-  const config = readConfig(baseConfig);
+  const config = readConfig(baseConfig.extend({ OPS_PORT: opsPort(4001) }));
   const infra = await connectInfrastructure('identity-component', config);
-  await runUntilSignalled(
-    buildIdentityComponent({ messaging: infra.messaging, logger: infra.logger }),
-    infra,
-  );
+  const component = buildIdentityComponent({ messaging: infra.messaging, logger: infra.logger });
+  const ops = serveOps({
+    port: config.OPS_PORT,
+    logger: infra.logger,
+    readiness: { nats: () => !infra.messaging.nc.isClosed(), consumer: () => component.bound },
+  });
+  await runUntilSignalled(together(ops, component), infra);
 });
