@@ -507,3 +507,59 @@ describe('sign-in flood', () => {
     expect(results.slice(5)).toEqual([429, 429, 429]);
   });
 });
+
+describe('around the API', () => {
+  test('CORS answers only the configured origins', async () => {
+    const allowed = await api()
+      .options('/api/v1/users/me')
+      .set('Origin', 'http://localhost:3000')
+      .set('Access-Control-Request-Method', 'PATCH')
+      .set('Access-Control-Request-Headers', 'authorization,content-type,prefer,idempotency-key');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+    expect(allowed.headers['access-control-allow-headers']).toContain('Idempotency-Key');
+    const other = await api()
+      .options('/api/v1/users/me')
+      .set('Origin', 'https://evil.example')
+      .set('Access-Control-Request-Method', 'PATCH');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  test('security headers are set and the framework is not announced', async () => {
+    const res = await api().get('/healthz');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBeDefined();
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  test('the request id follows the request into the command and its event', async () => {
+    const { token } = await signUp();
+    const requestId = `req-${newId()}`;
+    const res = await api()
+      .patch('/api/v1/users/me')
+      .set(bearer(token))
+      .set('X-Request-Id', requestId)
+      .set(WAIT)
+      .send({ locale: 'fr' });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-request-id']).toBe(requestId);
+    const find = async (stream: 'COMMANDS' | 'EVENTS') => {
+      const info = await sys.env.messaging.jsm.streams.info(sys.env.names.stream(stream));
+      for (let seq = info.state.last_seq; seq > 0; seq--) {
+        const m = await sys.env.messaging.jsm.streams.getMessage(sys.env.names.stream(stream), { seq });
+        const body = JSON.parse(Buffer.from(m!.data).toString());
+        if (body.metadata.traceId === requestId) return body;
+      }
+      return undefined;
+    };
+    expect(await find('COMMANDS')).toMatchObject({ type: 'ModifyUser' });
+    expect(await find('EVENTS')).toMatchObject({ type: 'UserModified' });
+  });
+
+  test('unknown routes are problem+json 404', async () => {
+    const { token } = await signUp();
+    const res = await api().get('/api/v1/nothing-here').set(bearer(token));
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+});

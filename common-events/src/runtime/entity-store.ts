@@ -35,6 +35,8 @@ export interface EntityStoreOptions {
   onSnapshotError?: (err: unknown) => void;
   /** An event in the entity's stream that no contract of this version reads (it is skipped). */
   onUnreadable?: (subject: string, seq: number) => void;
+  /** A load that missed the cache: where the snapshot left off and how many messages followed it. */
+  onLoad?: (info: { id: string; snapshotVersion: number; replayed: number; ms: number }) => void;
 }
 
 interface Snapshot {
@@ -81,8 +83,16 @@ export class EntityStore<S> {
   async load(id: string): Promise<Entity<S>> {
     const hit = this.cache.get(id);
     if (hit) return hit;
-    const entity = await this.catchUp(await this.fromSnapshot(id));
+    const started = performance.now();
+    const snapshot = await this.fromSnapshot(id);
+    const entity = await this.catchUp(snapshot);
     this.cache.set(id, entity);
+    this.opts.onLoad?.({
+      id,
+      snapshotVersion: snapshot.version,
+      replayed: entity.sinceSnapshot - snapshot.sinceSnapshot,
+      ms: performance.now() - started,
+    });
     return entity;
   }
 
