@@ -20,7 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, DeliverPolicy, StorageType } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import {
   buildAggregator,
   buildComponent,
@@ -28,15 +29,17 @@ import {
   DEFAULT_COLUMNS,
   envelope,
   ident,
+  inTransaction,
   newId,
   projectCommands,
   publishCommand,
   type Aggregator,
+  type Doc,
   type Envelope,
   type Messaging,
   type Outcome,
 } from '@devpie/client-events';
-import { openTestEnv, type TestEnv } from '@devpie/client-events/testing/servers';
+import { openTestEnv, TEST_NATS_URL, type TestEnv } from '@devpie/client-events/testing/servers';
 import { projectDecider } from '@devpie/projects-component';
 import { projectsProjection } from '@devpie/projects-aggregator';
 
@@ -48,6 +51,8 @@ interface Options {
   entities: number;
   quick: boolean;
   profile: boolean;
+  /** Experiment: the component's connection without nats.js async stack traces (not the runtime's default). */
+  noAsyncTraces: boolean;
   seed: number;
   window: number;
   sizes: {
@@ -55,6 +60,8 @@ interface Options {
     publishWindowed: number;
     upsertBatches: number;
     upsertSingle: number;
+    /** Rounds of load + upsert of the aggregator's real board documents. */
+    docRounds: number;
   };
 }
 
@@ -65,13 +72,15 @@ function readOptions(): Options {
       entities: { type: 'string' },
       quick: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'experiment-no-async-traces': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npx tsx bench/runtime.ts [--commands N] [--entities N] [--quick] [--profile] [--seed N]',
+      'usage: npx tsx bench/runtime.ts [--commands N] [--entities N] [--quick] [--profile] [--seed N]\n' +
+        '       [--experiment-no-async-traces]  component connection with noAsyncTraces (not the default)',
     );
     process.exit(0);
   }
@@ -89,11 +98,18 @@ function readOptions(): Options {
     entities,
     quick,
     profile: values.profile,
+    noAsyncTraces: values['experiment-no-async-traces'],
     seed: int('seed', values.seed, 1, 0),
     window: 256,
     sizes: quick
-      ? { publishSerial: 1_000, publishWindowed: 8_000, upsertBatches: 10, upsertSingle: 500 }
-      : { publishSerial: 5_000, publishWindowed: 40_000, upsertBatches: 40, upsertSingle: 3_000 },
+      ? { publishSerial: 1_000, publishWindowed: 8_000, upsertBatches: 10, upsertSingle: 500, docRounds: 5 }
+      : {
+          publishSerial: 5_000,
+          publishWindowed: 40_000,
+          upsertBatches: 40,
+          upsertSingle: 3_000,
+          docRounds: 20,
+        },
   };
 }
 
@@ -153,23 +169,30 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 // ---------------------------------------------------------------------------------------------
 // CPU accounting per phase (Linux /proc; approximate: exited processes are not counted)
 
-interface CpuMark {
+interface Ticks {
+  /** Ticks of each nats-server and postgres process, by pid. */
+  procs: Map<string, { comm: string; ticks: number }>;
+  /** All cores, from /proc/stat: busy (steal included), steal, and everything. */
+  busy: number;
+  steal: number;
+  total: number;
+}
+
+interface CpuMark extends Ticks {
   at: number;
   self: NodeJS.CpuUsage;
-  nats: number;
-  postgres: number;
-  busy: number;
-  total: number;
 }
 
 const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
 
-function procTicks(): { nats: number; postgres: number; busy: number; total: number } {
-  const out = { nats: 0, postgres: 0, busy: 0, total: 0 };
+function procTicks(): Ticks {
+  const out: Ticks = { procs: new Map(), busy: 0, steal: 0, total: 0 };
   try {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    out.total = cpu.reduce((a, b) => a + b, 0);
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    out.total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
     out.busy = out.total - (cpu[3] ?? 0) - (cpu[4] ?? 0);
+    out.steal = cpu[7] ?? 0;
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       let stat: string;
@@ -181,9 +204,7 @@ function procTicks(): { nats: number; postgres: number; busy: number; total: num
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       if (comm !== 'nats-server' && comm !== 'postgres') continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      if (comm === 'nats-server') out.nats += ticks;
-      else out.postgres += ticks;
+      out.procs.set(pid, { comm, ticks: Number(fields[11]) + Number(fields[12]) });
     }
   } catch {
     // not Linux: CPU figures stay 0
@@ -193,30 +214,50 @@ function procTicks(): { nats: number; postgres: number; busy: number; total: num
 
 const cpuMark = (): CpuMark => ({ at: performance.now(), self: process.cpuUsage(), ...procTicks() });
 
+/** CPU seconds spent during a phase, by whom. */
 interface CpuSpent {
   wallS: number;
   benchS: number;
   natsS: number;
   postgresS: number;
-  /** Share of all cores that were busy (any process). */
-  machineBusy: number;
+  /** Core-seconds the machine had (wall × cores) and how many were busy, by any process. */
+  machineS: number;
+  busyS: number;
+  /** Taken by the hypervisor. */
+  stealS: number;
+  /** Busy, but neither this process, nats-server, postgres nor steal: other load on the machine. */
+  otherS: number;
 }
 
 function cpuSince(mark: CpuMark): CpuSpent {
   const now = cpuMark();
   const self = process.cpuUsage(mark.self);
-  return {
+  const s = (ticks: number) => ticks / TICKS_PER_SECOND;
+  // per process, so that a Postgres backend ending during the phase does not subtract its past
+  const used = (comm: string) => {
+    let ticks = 0;
+    for (const [pid, p] of now.procs) {
+      if (p.comm === comm) ticks += p.ticks - (mark.procs.get(pid)?.ticks ?? 0);
+    }
+    return ticks;
+  };
+  const spent = {
     wallS: (now.at - mark.at) / 1000,
     benchS: (self.user + self.system) / 1e6,
-    natsS: (now.nats - mark.nats) / TICKS_PER_SECOND,
-    postgresS: (now.postgres - mark.postgres) / TICKS_PER_SECOND,
-    machineBusy: now.total > mark.total ? (now.busy - mark.busy) / (now.total - mark.total) : 0,
+    natsS: s(used('nats-server')),
+    postgresS: s(used('postgres')),
+    machineS: s(now.total - mark.total),
+    busyS: s(now.busy - mark.busy),
+    stealS: s(now.steal - mark.steal),
   };
+  const known = spent.benchS + spent.natsS + spent.postgresS + spent.stealS;
+  return { ...spent, otherS: Math.max(0, spent.busyS - known) };
 }
 
 const cpuLine = (c: CpuSpent) =>
-  `CPU over ${fmt(c.wallS, 2)} s: bench ${fmt(c.benchS, 2)} s, nats-server ${fmt(c.natsS, 2)} s, ` +
-  `postgres ${fmt(c.postgresS, 2)} s; machine ${fmt(c.machineBusy * 100)} % busy (${os.cpus().length} cores)`;
+  `CPU over ${fmt(c.wallS, 2)} s wall: bench ${fmt(c.benchS, 2)} s, nats-server ${fmt(c.natsS, 2)} s, ` +
+  `postgres ${fmt(c.postgresS, 2)} s, steal ${fmt(c.stealS, 2)} s, other ${fmt(c.otherS, 2)} s; ` +
+  `${fmt(c.busyS, 2)} of ${fmt(c.machineS, 2)} core-s busy (${os.cpus().length} cores)`;
 
 // ---------------------------------------------------------------------------------------------
 // CPU profile of one phase, summarised by self time
@@ -224,7 +265,8 @@ const cpuLine = (c: CpuSpent) =>
 interface ProfileSummary {
   file: string;
   sampledS: number;
-  top: { fn: string; where: string; selfMs: number; share: number }[];
+  /** `via`: for a native frame (no script), the nearest JavaScript caller. */
+  top: { fn: string; where: string; via?: string; selfMs: number; share: number }[];
   byArea: { area: string; selfMs: number; share: number }[];
 }
 
@@ -252,8 +294,10 @@ function where(url: string): string {
   return p.startsWith(process.cwd()) ? p.slice(process.cwd().length + 1) : p;
 }
 
+const SPECIAL = ['(garbage collector)', '(idle)', '(program)', '(root)'];
+
 function area(url: string, fn: string): string {
-  if (url === '') return fn.startsWith('(') ? fn : 'native / builtin';
+  if (url === '') return SPECIAL.includes(fn) ? fn : 'native (builtins, syscalls)';
   if (url.startsWith('node:')) return 'node internals';
   const w = where(url);
   if (w.startsWith('@nats-io/')) return 'nats.js';
@@ -270,6 +314,15 @@ function area(url: string, fn: string): string {
 
 function summarize(profile: Profiler.Profile, file: string): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const caller = (id: number): string | undefined => {
+    for (let p = parent.get(id), depth = 0; p !== undefined && depth < 12; p = parent.get(p), depth++) {
+      const { url, functionName } = byId.get(p)!.callFrame;
+      if (url) return `${functionName || '(anonymous)'} ${where(url)}`;
+    }
+    return undefined;
+  };
   const selfUs = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
@@ -278,15 +331,17 @@ function summarize(profile: Profiler.Profile, file: string): ProfileSummary {
     const us = i + 1 < deltas.length ? deltas[i + 1]! : 0;
     selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + us);
   }
-  const fns = new Map<string, { fn: string; where: string; us: number }>();
+  const fns = new Map<string, { fn: string; where: string; via?: string; us: number }>();
   const areas = new Map<string, number>();
   let total = 0;
   for (const [id, us] of selfUs) {
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
     const fn = functionName || '(anonymous)';
-    const loc = url ? `${where(url)}:${lineNumber + 1}` : '';
-    const key = `${fn}@${loc}`;
-    const entry = fns.get(key) ?? { fn, where: loc, us: 0 };
+    // tsx transpiles TypeScript: its line numbers would not match the sources
+    const loc = !url ? '' : url.endsWith('.ts') ? where(url) : `${where(url)}:${lineNumber + 1}`;
+    const via = url || SPECIAL.includes(fn) ? undefined : caller(id);
+    const key = `${fn}@${loc}@${via ?? ''}`;
+    const entry = fns.get(key) ?? { fn, where: loc, via, us: 0 };
     entry.us += us;
     fns.set(key, entry);
     const a = area(url, fn);
@@ -300,7 +355,7 @@ function summarize(profile: Profiler.Profile, file: string): ProfileSummary {
     top: [...fns.values()]
       .sort((a, b) => b.us - a.us)
       .slice(0, 20)
-      .map((f) => ({ fn: f.fn, where: f.where, selfMs: f.us / 1000, share: share(f.us) })),
+      .map((f) => ({ fn: f.fn, where: f.where, via: f.via, selfMs: f.us / 1000, share: share(f.us) })),
     byArea: [...areas.entries()]
       .sort((a, b) => b[1] - a[1])
       .map(([a, us]) => ({ area: a, selfMs: us / 1000, share: share(us) })),
@@ -312,12 +367,12 @@ function printProfile(title: string, p: ProfileSummary) {
   console.log('  by area (self time):');
   for (const a of p.byArea.slice(0, 12)) {
     console.log(
-      `    ${a.area.padEnd(28)} ${fmt(a.selfMs).padStart(7)} ms  ${fmt(a.share * 100, 1).padStart(5)} %`,
+      `    ${a.area.padEnd(30)} ${fmt(a.selfMs).padStart(7)} ms  ${fmt(a.share * 100, 1).padStart(5)} %`,
     );
   }
-  console.log('  top functions (self time; lines are of the transpiled code, approximate):');
+  console.log('  top functions (self time):');
   for (const f of p.top.slice(0, 15)) {
-    const label = `${f.fn} ${f.where}`;
+    const label = f.via ? `${f.fn} (native, called from ${f.via})` : `${f.fn} ${f.where}`;
     console.log(`    ${fmt(f.share * 100, 1).padStart(5)} %  ${fmt(f.selfMs).padStart(6)} ms  ${label}`);
   }
 }
@@ -554,6 +609,8 @@ interface ComponentResult {
   handleMs: { p50: number; p90: number; p99: number; max: number };
   /** Outcomes per second of the run, to see whether throughput decays as the boards grow. */
   timeline: number[];
+  /** Mean of the whole seconds between the first and the last (warm-up and tail left out). */
+  steadyPerSecond?: number;
   cpu: CpuSpent;
   profile?: ProfileSummary;
 }
@@ -571,7 +628,9 @@ async function componentPhase(
   const stored = (await env.messaging.jsm.streams.info(env.names.stream('COMMANDS'))).state.messages;
   if (stored !== n) throw new Error(`COMMANDS holds ${stored} messages, expected ${n}`);
 
-  const messaging: Messaging = await env.connect('bench-component');
+  const messaging: Messaging = opts.noAsyncTraces
+    ? await connectWithoutAsyncTraces(env, cleanups)
+    : await env.connect('bench-component');
   const outcomes: Record<Outcome, number> = { accepted: 0, rejected: 0, duplicate: 0 };
   let conflicts = 0;
   let parked = 0;
@@ -653,9 +712,34 @@ async function componentPhase(
       max: sorted[sorted.length - 1] ?? 0,
     },
     timeline: Array.from(timeline, (v) => v ?? 0),
+    steadyPerSecond:
+      timeline.length >= 3
+        ? Array.from(timeline.slice(1, -1), (v) => v ?? 0).reduce((a, b) => a + b, 0) / (timeline.length - 2)
+        : undefined,
     cpu,
     profile,
   };
+}
+
+/**
+ * The component's connection as connectMessaging makes it, plus `noAsyncTraces`: nats.js then stops
+ * building two Error objects (stack traces) for every request. An experiment, off by default.
+ */
+async function connectWithoutAsyncTraces(
+  env: TestEnv,
+  cleanups: (() => Promise<void>)[],
+): Promise<Messaging> {
+  const nc = await connect({
+    servers: TEST_NATS_URL,
+    name: 'bench-component',
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    noAsyncTraces: true,
+  });
+  cleanups.push(async () => {
+    if (!nc.isClosed()) await nc.close();
+  });
+  return { nc, js: jetstream(nc, { timeout: 10_000 }), jsm: await jetstreamManager(nc), names: env.names };
 }
 
 /** Waits for `finished`, failing if `progress()` stands still for 60 s. */
@@ -695,12 +779,16 @@ async function countRejections(env: TestEnv, total: number): Promise<Record<stri
 // 3. aggregator
 
 interface AggregatorResult {
+  schema: string;
   events: number;
   /** From aggregator.start() until position = last sequence of EVENTS. */
   run: Rate;
   /** start(): migrate, leadership lock, durable reset, until the first batch committed. */
   toFirstBatchS: number;
   batches: { count: number; meanSize: number; meanMs: number; maxMs: number; inBatchesS: number };
+  /** View rows written (from the aggregator's notices): each batch writes every board it touched. */
+  rowWrites: number;
+  rowWritesPerSecond: number;
   view: { projects: number; tasks: number; outcomes: number; meanDocBytes: number; maxDocBytes: number };
   cpu: CpuSpent;
   profile?: ProfileSummary;
@@ -728,7 +816,7 @@ async function aggregatorPhase(
     schema,
     durable: 'projects-bench-aggregator',
     hooks: {
-      onBatch(size, ms) {
+      onBatch({ size, ms }) {
         if (firstBatchAt === 0) firstBatchAt = performance.now();
         batchSizes.push(size);
         batchMs.push(ms);
@@ -737,6 +825,12 @@ async function aggregatorPhase(
     },
   });
   const agg = aggregator;
+  let rowWrites = 0;
+  const notices = messaging.nc.subscribe(env.names.notice(projectsProjection.name), {
+    callback: (err, m) => {
+      if (!err) rowWrites += m.json<{ changes: unknown[] }>().changes.length;
+    },
+  });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -756,6 +850,8 @@ async function aggregatorPhase(
     ? await stopProfile(session, path.join(__dirname, 'results', 'runtime-aggregator-profile.json'))
     : undefined;
   await stop();
+  await messaging.nc.flush();
+  notices.unsubscribe();
 
   const s = ident(schema);
   const { rows } = await env.pool.query<{
@@ -771,6 +867,7 @@ async function aggregatorPhase(
   const outcomes = await env.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${s}.command_outcomes`);
   const inBatches = batchMs.reduce((a, b) => a + b, 0);
   return {
+    schema,
     events: lastSeq,
     run,
     toFirstBatchS: (firstBatchAt - t) / 1000,
@@ -781,6 +878,8 @@ async function aggregatorPhase(
       maxMs: Math.max(0, ...batchMs),
       inBatchesS: inBatches / 1000,
     },
+    rowWrites,
+    rowWritesPerSecond: rowWrites / run.seconds,
     view: {
       projects: Number(rows[0]!.projects),
       tasks: Number(rows[0]!.tasks ?? 0),
@@ -793,32 +892,133 @@ async function aggregatorPhase(
   };
 }
 
+/**
+ * The Postgres side of the aggregator with its real documents and no fold: the board documents it
+ * wrote are copied to a scratch table; each round loads them (`WHERE id = ANY`, as ViewStore.load)
+ * and upserts them back with ViewStore.write's encoding (`unnest($2::jsonb[])`: pg turns the JS array
+ * into one array literal, escaping every quote), in one transaction per 500 rows. For comparison the
+ * same rows are then upserted from one JSON parameter (`jsonb_to_recordset($1::jsonb)`).
+ */
+interface DocCeiling {
+  rows: number;
+  meanDocBytes: number;
+  rounds: number;
+  load: Rate;
+  upsertUnnest: Rate;
+  upsertRecordset: Rate;
+  /** load + unnest upsert per transaction: the aggregator's I/O without its fold */
+  loadAndUpsert: Rate;
+  upsertUnnestMiBPerSecond: number;
+}
+
+async function boardDocCeiling(env: TestEnv, viewSchema: string, rounds: number): Promise<DocCeiling> {
+  const scratch = ident(env.names.schema('bench_docs'));
+  const table = `${scratch}.docs`;
+  await env.pool.query(`CREATE SCHEMA ${scratch}`);
+  try {
+    await env.pool.query(
+      `CREATE TABLE ${table} (id text PRIMARY KEY, doc jsonb NOT NULL, version bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await env.pool.query(
+      `INSERT INTO ${table} (id, doc, version) SELECT id, doc, version FROM ${ident(viewSchema)}.projects`,
+    );
+    const { rows: all } = await env.pool.query<{ id: string }>(`SELECT id FROM ${table} ORDER BY id`);
+    const ids = all.map((r) => r.id);
+    const set =
+      'ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now()';
+    const unnest = `INSERT INTO ${table} (id, doc, version)
+      SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bigint[]) ${set}`;
+    const recordset = `INSERT INTO ${table} (id, doc, version)
+      SELECT id, doc, version FROM jsonb_to_recordset($1::jsonb) AS r(id text, doc jsonb, version bigint) ${set}`;
+    const ms = { load: 0, unnest: 0, recordset: 0, loadAndUpsert: 0 };
+    let bytes = 0;
+    for (let round = 1; round <= rounds; round++) {
+      for (let at = 0; at < ids.length; at += UPSERT_BATCH) {
+        const chunk = ids.slice(at, at + UPSERT_BATCH);
+        let loaded: { id: string; doc: Doc }[] = [];
+        const t = performance.now();
+        await inTransaction(env.pool, async (client) => {
+          let t0 = performance.now();
+          loaded = (
+            await client.query<{ id: string; doc: Doc }>(
+              `SELECT id, doc FROM ${table} WHERE id = ANY($1::text[])`,
+              [chunk],
+            )
+          ).rows;
+          ms.load += performance.now() - t0;
+          t0 = performance.now();
+          const docs = loaded.map((r) => JSON.stringify({ ...r.doc, version: round }));
+          for (const d of docs) bytes += d.length;
+          await client.query(unnest, [loaded.map((r) => r.id), docs, loaded.map(() => round)]);
+          ms.unnest += performance.now() - t0;
+        });
+        ms.loadAndUpsert += performance.now() - t;
+        const t1 = performance.now();
+        const json = JSON.stringify(
+          loaded.map((r) => ({ id: r.id, doc: { ...r.doc, version: round }, version: round })),
+        );
+        await env.pool.query(recordset, [json]);
+        ms.recordset += performance.now() - t1;
+      }
+    }
+    const n = ids.length * rounds;
+    return {
+      rows: ids.length,
+      meanDocBytes: n > 0 ? bytes / n : 0,
+      rounds,
+      load: rate(n, ms.load / 1000),
+      upsertUnnest: rate(n, ms.unnest / 1000),
+      upsertRecordset: rate(n, ms.recordset / 1000),
+      loadAndUpsert: rate(n, ms.loadAndUpsert / 1000),
+      upsertUnnestMiBPerSecond: ms.unnest > 0 ? bytes / (1024 * 1024) / (ms.unnest / 1000) : 0,
+    };
+  } finally {
+    await env.pool.query(`DROP SCHEMA IF EXISTS ${scratch} CASCADE`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // report
+
+interface Ratios {
+  componentVsPublish: number;
+  componentVsOccPublish: number;
+  componentSteadyVsPublish?: number;
+  /** min(batched upsert of 800-byte rows, durable consume + ack), in rows or messages per second */
+  aggregatorCeiling: number;
+  aggregatorVsCeiling: number;
+  /** aggregator's view rows written per second ÷ load + upsert of the same documents without a fold */
+  aggregatorRowsVsDocCeiling: number;
+  componentVsEmmett: number;
+}
 
 function printReport(
   opts: Options,
   c: Ceilings,
   comp: ComponentResult,
   agg: AggregatorResult,
+  docs: DocCeiling,
   ratios: Ratios,
 ) {
-  const row = (label: string, r: Rate, unit: string, note = '') =>
+  const row = (label: string, r: Rate, unit: string) =>
     console.log(
-      `  ${label.padEnd(52)} ${fmt(r.perSecond).padStart(8)} ${unit.padEnd(6)} ${fmt(r.count).padStart(7)} ` +
-        `${fmt(r.seconds, 2).padStart(7)} s  ${note}`,
+      `  ${label.padEnd(58)} ${fmt(r.perSecond).padStart(8)} ${unit.padEnd(6)} ${fmt(r.count).padStart(7)} ` +
+        `${fmt(r.seconds, 2).padStart(7)} s`,
     );
+  const pct = (x: number) => `${fmt(x * 100, 1)} %`;
   console.log(
     `\nRuntime benchmark — ${opts.commands} commands over ${opts.entities} projects` +
       `${opts.quick ? ' (quick)' : ''}, node ${process.version}, ${os.cpus().length} cores`,
   );
+  if (opts.noAsyncTraces) {
+    console.log('EXPERIMENT: the component connection has noAsyncTraces (connectMessaging does not set it)');
+  }
   console.log(
-    `\n  ${'ceilings (800-byte messages)'.padEnd(52)} ${'rate'.padStart(8)} ${''.padEnd(6)}` +
-      `${'n'.padStart(8)} ${'time'.padStart(9)}`,
+    `\n  ${'ceilings (800-byte messages)'.padEnd(58)} ${'rate'.padStart(8)} ${'n'.padStart(14)}    time`,
   );
   row('JetStream acked publish, one at a time', c.publishSerial, 'msg/s');
   row('JetStream acked publish, 256 in flight', c.publishWindowed, 'msg/s');
-  row('  + Nats-Msg-Id + expected subject seq (256 subj.)', c.publishWindowedOcc, 'msg/s');
+  row('  + Nats-Msg-Id + expected last subject seq', c.publishWindowedOcc, 'msg/s');
   row('JetStream durable consume + ack', c.durableConsume, 'msg/s');
   row('JetStream ordered replay', c.orderedReplay, 'msg/s');
   row('Postgres jsonb upsert, unnest batches of 500', c.upsertBatched, 'rows/s');
@@ -826,47 +1026,67 @@ function printReport(
   console.log('\n  pipeline (projects context)');
   row('publishCommand (validate + publish), 256 in flight', comp.publish, 'cmd/s');
   row('component: projectDecider, one instance', comp.run, 'cmd/s');
-  row('aggregator: projectsProjection, from start', agg.run, 'ev/s');
+  row('aggregator: projectsProjection, from start()', agg.run, 'ev/s');
+  row('  view rows written by the aggregator', rate(agg.rowWrites, agg.run.seconds), 'rows/s');
+
+  console.log(
+    `\n  the aggregator's board documents, measured after it (${fmt(docs.meanDocBytes / 1024, 1)} KiB mean, ` +
+      `${docs.rows} per transaction, ${docs.rounds} rounds)`,
+  );
+  row('Postgres load (WHERE id = ANY)', docs.load, 'rows/s');
+  row('Postgres upsert, unnest($2::jsonb[]) as ViewStore.write', docs.upsertUnnest, 'rows/s');
+  row('Postgres upsert, jsonb_to_recordset($1::jsonb)', docs.upsertRecordset, 'rows/s');
+  row('Postgres load + unnest upsert, one transaction', docs.loadAndUpsert, 'rows/s');
+
   console.log('\n  ratios');
   console.log(
-    `    component / windowed publish ceiling             ${fmt(ratios.componentVsPublish * 100, 1)} %` +
-      `   (vs publish with msg-id + OCC: ${fmt(ratios.componentVsOccPublish * 100, 1)} %)`,
+    `    component / windowed publish ceiling                  ${pct(ratios.componentVsPublish)}` +
+      `  (steady seconds only: ${ratios.componentSteadyVsPublish ? pct(ratios.componentSteadyVsPublish) : 'n/a'};` +
+      ` vs publish with msg-id + OCC: ${pct(ratios.componentVsOccPublish)})`,
   );
   console.log(
-    `    aggregator / min(batched upsert, durable consume) ${fmt(ratios.aggregatorVsCeiling * 100, 1)} %` +
-      `   (ceiling ${fmt(ratios.aggregatorCeiling)} /s)`,
+    `    aggregator / min(batched upsert, durable consume)     ${pct(ratios.aggregatorVsCeiling)}` +
+      `  (ceiling ${fmt(ratios.aggregatorCeiling)} /s)`,
   );
   console.log(
-    `    component / Emmett 0.42 reference (435 cmd/s, DESIGN.md, not measured here) ${fmt(ratios.componentVsEmmett, 1)}×`,
+    `    aggregator rows / board-document load + upsert        ${pct(ratios.aggregatorRowsVsDocCeiling)}`,
+  );
+  console.log(
+    `    component / Emmett 0.42 (435 cmd/s, DESIGN.md, not measured here) ${fmt(ratios.componentVsEmmett, 1)}×`,
   );
 
   console.log('\n  component');
+  const mix = Object.entries(comp.byType)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   console.log(
-    `    commands ${Object.entries(comp.byType)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}; mean ${fmt(comp.meanCommandBytes)} B; events stored ${comp.events} ` +
-      `(mean ${fmt(comp.meanEventBytes)} B incl. headers)`,
+    `    commands: ${mix}; mean ${fmt(comp.meanCommandBytes)} B; events stored ${comp.events} ` +
+      `(mean ${fmt(comp.meanEventBytes)} B stored, with subject and headers)`,
   );
   console.log(
     `    outcomes: accepted ${comp.outcomes.accepted}, rejected ${comp.outcomes.rejected}, ` +
-      `duplicate ${comp.outcomes.duplicate}; conflicts (onConflict) ${comp.conflicts}; parked ${comp.parked}; ` +
+      `duplicate ${comp.outcomes.duplicate}; concurrency conflicts ${comp.conflicts}; parked ${comp.parked}; ` +
       `redelivered ${comp.redelivered}`,
   );
   if (Object.keys(comp.rejections).length > 0) {
     console.log(`    rejection reasons: ${JSON.stringify(comp.rejections)}`);
   }
   console.log(
-    `    handle() per command (load + decide + append): p50 ${fmt(comp.handleMs.p50, 1)} ms, ` +
+    `    handle() per command (load + decide + append, queueing excluded): p50 ${fmt(comp.handleMs.p50, 1)} ms, ` +
       `p90 ${fmt(comp.handleMs.p90, 1)} ms, p99 ${fmt(comp.handleMs.p99, 1)} ms, max ${fmt(comp.handleMs.max, 1)} ms`,
   );
-  console.log(`    all acked after ${fmt(comp.untilAckedS, 2)} s`);
-  console.log(`    outcomes per second: ${comp.timeline.join(' ')}`);
+  console.log(
+    `    outcomes per second: ${comp.timeline.join(' ')}` +
+      (comp.steadyPerSecond ? ` (steady ${fmt(comp.steadyPerSecond)} cmd/s)` : '') +
+      `; all acked after ${fmt(comp.untilAckedS, 2)} s`,
+  );
   console.log(`    ${cpuLine(comp.cpu)}`);
 
   console.log('\n  aggregator');
   console.log(
-    `    ${agg.events} events; first batch committed after ${fmt(agg.toFirstBatchS, 2)} s; ` +
-      `${agg.batches.count} batches, mean ${fmt(agg.batches.meanSize)} events, ` +
+    `    ${agg.events} events; first batch committed ${fmt(agg.toFirstBatchS, 2)} s after start(); ` +
+      `${agg.batches.count} batches of ${fmt(agg.batches.meanSize)} events, ` +
+      `${fmt(agg.rowWrites / Math.max(1, agg.batches.count))} rows written each, ` +
       `mean ${fmt(agg.batches.meanMs, 1)} ms, max ${fmt(agg.batches.maxMs, 1)} ms; ` +
       `${fmt(agg.batches.inBatchesS, 2)} s inside batches`,
   );
@@ -879,12 +1099,21 @@ function printReport(
   if (agg.profile) printProfile('aggregator', agg.profile);
 }
 
-interface Ratios {
-  componentVsPublish: number;
-  componentVsOccPublish: number;
-  aggregatorCeiling: number;
-  aggregatorVsCeiling: number;
-  componentVsEmmett: number;
+/** What the run must have produced: one outcome per command, every event folded. */
+function checks(opts: Options, comp: ComponentResult, agg: AggregatorResult): string[] {
+  const problems: string[] = [];
+  if (comp.events !== comp.commands) problems.push(`EVENTS holds ${comp.events}, expected ${comp.commands}`);
+  if (comp.outcomes.rejected > 0) problems.push(`${comp.outcomes.rejected} commands rejected`);
+  if (comp.parked > 0) problems.push(`${comp.parked} commands parked`);
+  if (agg.view.projects !== opts.entities) {
+    problems.push(`view holds ${agg.view.projects} projects, expected ${opts.entities}`);
+  }
+  const added = comp.byType.AddTask ?? 0;
+  if (agg.view.tasks !== added) problems.push(`view holds ${agg.view.tasks} tasks, expected ${added}`);
+  if (agg.view.outcomes !== comp.commands) {
+    problems.push(`${agg.view.outcomes} command outcomes recorded, expected ${comp.commands}`);
+  }
+  return problems;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -919,44 +1148,49 @@ async function main() {
     const component = await componentPhase(env, opts, cleanups);
     console.error('aggregator…');
     const aggregator = await aggregatorPhase(env, opts, cleanups);
+    console.error('board documents…');
+    const docs = await boardDocCeiling(env, aggregator.schema, opts.sizes.docRounds);
 
     const aggregatorCeiling = Math.min(ceilings.upsertBatched.perSecond, ceilings.durableConsume.perSecond);
     const ratios: Ratios = {
       componentVsPublish: component.run.perSecond / ceilings.publishWindowed.perSecond,
       componentVsOccPublish: component.run.perSecond / ceilings.publishWindowedOcc.perSecond,
+      componentSteadyVsPublish: component.steadyPerSecond
+        ? component.steadyPerSecond / ceilings.publishWindowed.perSecond
+        : undefined,
       aggregatorCeiling,
       aggregatorVsCeiling: aggregator.run.perSecond / aggregatorCeiling,
+      aggregatorRowsVsDocCeiling: aggregator.rowWritesPerSecond / docs.loadAndUpsert.perSecond,
       componentVsEmmett: component.run.perSecond / 435,
     };
-    printReport(opts, ceilings, component, aggregator, ratios);
+    printReport(opts, ceilings, component, aggregator, docs, ratios);
+    const problems = checks(opts, component, aggregator);
+    for (const p of problems) console.log(`  CHECK FAILED: ${p}`);
 
     const out = path.join(__dirname, 'results', 'runtime-latest.json');
     mkdirSync(path.dirname(out), { recursive: true });
-    const { sizes: _sizes, ...shown } = opts;
-    writeFileSync(
-      out,
-      `${JSON.stringify(
-        {
-          at: new Date().toISOString(),
-          host: { node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model },
-          options: { ...shown, ceilingSizes: opts.sizes },
-          ceilings,
-          component,
-          aggregator,
-          ratios,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const { sizes, ...shown } = opts;
+    const report = {
+      at: new Date().toISOString(),
+      host: { node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model },
+      options: { ...shown, ceilingSizes: sizes },
+      ceilings,
+      boardDocuments: docs,
+      component,
+      aggregator,
+      ratios,
+      problems,
+    };
+    writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+    if (problems.length > 0) process.exitCode = 1;
   } finally {
     await cleanup();
   }
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {
     console.error(err);
     process.exit(1);

@@ -29,3 +29,4 @@ export * from './runtime/keyed-queue';
 export * from './runtime/config';
 export * from './runtime/service';
 export * from './runtime/ops-server';
+export * from './runtime/metrics';

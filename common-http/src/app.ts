@@ -3,6 +3,7 @@ import cors from 'cors';
 import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { Histogram, type Registry } from 'prom-client';
 import type { Logger } from '@devpie/client-events';
 import { notFoundHandler, problemHandler } from './problem';
 
@@ -17,6 +18,8 @@ export interface AppOptions {
   api: Router;
   /** Routes outside `/api/v1` (e.g. `/.well-known/jwks.json`). */
   root?: Router;
+  /** Prometheus registry: request latency is recorded in it and it is served at `/metrics`. */
+  metrics?: Registry;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_\-:.]{1,128}$/;
@@ -38,6 +41,27 @@ export function createApp(opts: AppOptions): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     }),
   );
+  if (opts.metrics) {
+    const registry = opts.metrics;
+    const latency = new Histogram({
+      name: 'devpie_http_request_seconds',
+      help: 'HTTP request latency by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    });
+    app.use((req, res, next) => {
+      const end = latency.startTimer();
+      res.on('finish', () => {
+        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+        end({ method: req.method, route, status: String(res.statusCode) });
+      });
+      next();
+    });
+    app.get('/metrics', async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
+  }
   app.use(helmet());
   app.use(
     cors({

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
+import type { Registry } from 'prom-client';
 import type { Logger, Messaging } from '@devpie/client-events';
 import {
   authenticate,
@@ -23,6 +24,8 @@ export interface IdentityAppDeps {
   pool: Pool;
   logger: Logger;
   keys: SigningKeys;
+  /** Prometheus registry for HTTP latency and /metrics. */
+  metrics?: Registry;
   /** Where tokens are verified from; defaults to this app's own key (no HTTP to itself). */
   keySource?: KeySource;
 }
@@ -64,6 +67,7 @@ export function buildIdentityApp(deps: IdentityAppDeps) {
     readiness: { nats: () => !messaging.nc.isClosed(), postgres: () => views.ping() },
     api,
     root,
+    metrics: deps.metrics,
   });
   return {
     app,

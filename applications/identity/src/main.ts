@@ -1,4 +1,4 @@
-import { connectInfrastructure, main, runUntilSignalled } from '@devpie/client-events';
+import { connectInfrastructure, createRuntimeMetrics, main, runUntilSignalled } from '@devpie/client-events';
 import { buildIdentityApp } from './app';
 import { loadIdentityConfig } from './config';
 import { loadSigningKeys } from './keys';
@@ -8,6 +8,7 @@ main(async () => {
   const config = loadIdentityConfig();
   const keys = loadSigningKeys(config.JWT_PRIVATE_KEY, config.JWT_PRIVATE_KEY_FILE);
   const infra = await connectInfrastructure('identity-app', config);
-  const identity = buildIdentityApp({ ...infra, config, keys });
+  const metrics = createRuntimeMetrics('identity-app');
+  const identity = buildIdentityApp({ ...infra, config, keys, metrics: metrics.registry });
   await runUntilSignalled(listen(identity, config.PORT, infra.logger), infra);
 });

@@ -15,7 +15,8 @@ import type { Doc, Projection, ViewWrite } from './projection';
 import { rowKey, ViewStore, type CommandOutcome } from './view-store';
 
 export interface AggregatorHooks {
-  onBatch?(size: number, ms: number): void;
+  /** After each commit: batch size, its duration, the consumer's pending count, and per event the ms since its command was sent. */
+  onBatch?(info: { size: number; ms: number; pending: number; commandToViewMs: number[] }): void;
   onParked?(reason: string): void;
   /** The leadership lock's Postgres connection broke: this instance stopped folding. */
   onFatal?(err: unknown): void;
@@ -175,6 +176,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
           version: w.version,
           deleted: w.doc === null,
         })),
+        times: events.map((e) => e.event.metadata.time),
         commands: outcomes.map((o) => ({
           commandId: o.commandId,
           status: o.status,
@@ -199,8 +201,20 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         batch[batch.length - 1]!.ack(); // ack-all: acknowledges the whole batch
         for (const m of batch) failures.delete(m.seq);
         position = result.position;
-        opts.hooks?.onBatch?.(batch.length, performance.now() - started);
-        const notice: Notice = { aggregator: projection.name, schema, ...result };
+        const now = Date.now();
+        opts.hooks?.onBatch?.({
+          size: batch.length,
+          ms: performance.now() - started,
+          pending: batch[batch.length - 1]!.info.pending,
+          commandToViewMs: result.times.map((t) => now - Date.parse(t)),
+        });
+        const notice: Notice = {
+          aggregator: projection.name,
+          schema,
+          position: result.position,
+          changes: result.changes,
+          commands: result.commands,
+        };
         messaging.nc.publish(names.notice(projection.name), JSON.stringify(notice));
         return;
       } catch (err) {
