@@ -14,3 +14,4 @@ export {
   type Task,
   type TaskLocation,
 } from './project';
+export { buildProjectsComponent, type ProjectsComponentDeps } from './component';
