@@ -3,3 +3,4 @@ export * from './auth';
 export * from './gateway';
 export * from './problem';
 export * from './listen';
+export * from './openapi';

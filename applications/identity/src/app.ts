@@ -16,6 +16,7 @@ import type { SigningKeys } from './keys';
 import { authRoutes } from './routes/auth';
 import { teamRoutes } from './routes/teams';
 import { userRoutes } from './routes/users';
+import { identityOpenApi } from './openapi';
 import { IdentityViews } from './views';
 
 export interface IdentityAppDeps {
@@ -53,6 +54,9 @@ export function buildIdentityApp(deps: IdentityAppDeps) {
   });
 
   const api = Router();
+  api.get('/openapi.json', (_req, res) => {
+    res.json(identityOpenApi);
+  });
   api.use(authRoutes({ config, keys, views, gateway }));
   api.use(authenticate(verify));
   api.get('/commands/:commandId', async (req, res) => {

@@ -556,6 +556,21 @@ describe('around the API', () => {
     expect(await find('EVENTS')).toMatchObject({ type: 'UserModified' });
   });
 
+  test('the OpenAPI 3.1 document is generated from the schemas the routes validate with', async () => {
+    const res = await api().get('/api/v1/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const signup = res.body.paths['/api/v1/auth/signup'].post;
+    expect(signup.requestBody.content['application/json'].schema).toMatchObject({
+      type: 'object',
+      required: ['email', 'password', 'firstName', 'lastName'],
+      additionalProperties: false,
+    });
+    expect(res.body.paths['/api/v1/teams/{teamId}/memberships/{membershipId}'].patch.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'membershipId', in: 'path' })]),
+    );
+  });
+
   test('unknown routes are problem+json 404', async () => {
     const { token } = await signUp();
     const res = await api().get('/api/v1/nothing-here').set(bearer(token));

@@ -17,7 +17,7 @@ import { hashPassword, PASSWORD_MAX, passwordWeaknesses, verifyPassword } from '
 import type { IdentityViews } from '../views';
 import { toUser } from './users';
 
-const signupBody = z
+export const signupBody = z
   .object({
     email: fields.email,
     password: z.string().min(1).max(PASSWORD_MAX),
@@ -26,7 +26,9 @@ const signupBody = z
     locale: fields.locale.optional(),
   })
   .strict();
-const signinBody = z.object({ email: fields.email, password: z.string().min(1).max(PASSWORD_MAX) }).strict();
+export const signinBody = z
+  .object({ email: fields.email, password: z.string().min(1).max(PASSWORD_MAX) })
+  .strict();
 
 export interface AuthDeps {
   config: IdentityConfig;

@@ -13,9 +13,9 @@ import {
 } from '@devpie/http-kit';
 import type { IdentityViews } from '../views';
 
-const teamBody = z.object({ name: fields.name }).strict();
-const memberBody = z.object({ email: fields.email, role: fields.role }).strict();
-const rolePatch = z.object({ role: fields.role }).strict();
+export const teamBody = z.object({ name: fields.name }).strict();
+export const memberBody = z.object({ email: fields.email, role: fields.role }).strict();
+export const rolePatch = z.object({ role: fields.role }).strict();
 
 export interface TeamDeps {
   views: IdentityViews;

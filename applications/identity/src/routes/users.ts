@@ -16,7 +16,7 @@ export const toUser = (u: UserDoc) => ({
   updatedAt: u.updatedAt,
 });
 
-const profilePatch = z
+export const profilePatch = z
   .object({
     firstName: fields.name,
     lastName: fields.name,
