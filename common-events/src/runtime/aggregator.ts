@@ -42,6 +42,11 @@ export interface AggregatorOptions {
   /** Attempts at folding one event before it is parked. */
   maxAttempts?: number;
   hooks?: AggregatorHooks;
+  /**
+   * Publish a commit notice after each batch (default true). A rebuild into a new schema publishes
+   * none: apps waiting for a command's outcome must not take its commits for the live views'.
+   */
+  notices?: boolean;
 }
 
 export interface Aggregator {
@@ -215,7 +220,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
           changes: result.changes,
           commands: result.commands,
         };
-        messaging.nc.publish(names.notice(projection.name), JSON.stringify(notice));
+        if (opts.notices !== false)
+          messaging.nc.publish(names.notice(projection.name), JSON.stringify(notice));
         return;
       } catch (err) {
         if (stopping) throw err;
