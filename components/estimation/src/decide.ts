@@ -8,8 +8,8 @@ import {
 import { liveTask, type EstimateState } from './estimate';
 
 /**
- * OpenEstimate and RegisterTask come from a reactor and may arrive in either order, so both are
- * valid on an initial estimate; the user's commands (SetRate, EstimateTask) need an open one.
+ * OpenEstimate, RegisterTask and RemoveTaskEstimate come from a reactor and may arrive in any
+ * order, so all are valid on an initial estimate; the user's commands (SetRate, EstimateTask) need an open one.
  * ArchiveEstimate is valid from initial too, so a destroyed project's estimate always ends archived.
  */
 export function decide(command: EstimateCommand, state: EstimateState): Decision<EstimateEvent> {
@@ -44,7 +44,10 @@ export function decide(command: EstimateCommand, state: EstimateState): Decision
     case 'RemoveTaskEstimate': {
       const { taskId } = command.data;
       if (state.status === 'archived') return archived(projectId);
-      if (!liveTask(state, taskId)) return taskNotFound(taskId);
+      // The reactor's commands can overtake each other (a TaskAdded whose reaction is retried
+      // after its TaskDestroyed's): a task not registered yet is removed all the same, so that
+      // its late RegisterTask finds it removed and is refused.
+      if (Object.hasOwn(state.tasks, taskId) && !liveTask(state, taskId)) return taskNotFound(taskId);
       return { type: 'TaskEstimateRemoved', data: { projectId, taskId } };
     }
     case 'ArchiveEstimate':

@@ -187,10 +187,20 @@ describe('RemoveTaskEstimate', () => {
       .then({ type: 'TaskEstimateRemoved', data: { projectId, taskId } });
   });
 
-  it('rejects an unknown task', () => {
-    const { projectId, opened } = fixture();
+  it('removes a task not registered yet, whose RegisterTask the reactor is still retrying', () => {
+    const { projectId, taskId, opened } = fixture();
     given(estimateDecider, [opened])
-      .when({ type: 'RemoveTaskEstimate', data: { projectId, taskId: newId() } })
+      .when({ type: 'RemoveTaskEstimate', data: { projectId, taskId } })
+      .then({ type: 'TaskEstimateRemoved', data: { projectId, taskId } });
+  });
+
+  it('then refuses the late RegisterTask and any estimate of that task', () => {
+    const { projectId, taskId, opened, removed } = fixture();
+    given(estimateDecider, [opened, removed])
+      .when({ type: 'RegisterTask', data: { projectId, taskId } })
+      .thenRejects('AlreadyExists');
+    given(estimateDecider, [opened, removed])
+      .when({ type: 'EstimateTask', data: { projectId, taskId, estimate } })
       .thenRejects('TaskNotFound');
   });
 
