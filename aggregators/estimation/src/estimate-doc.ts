@@ -9,6 +9,12 @@ export type EstimateLine = {
   columnTitle: string | null;
   estimate: ThreePoint | null;
   revision: number;
+  /**
+   * Whether Estimation has registered the task (TaskRegistered), i.e. whether an estimate of it
+   * can be accepted yet. A line appears from Projects' TaskAdded a moment before the reactor's
+   * RegisterTask is decided; the app waits for this before sending an estimate.
+   */
+  registered: boolean;
   expected: string | null;
   sigma: string | null;
 };
@@ -58,12 +64,23 @@ export function unestimatedLine(
   title: string,
   columnId: string | null,
   columnTitle: string | null,
+  registered = false,
 ): EstimateLine {
-  return { taskId, title, columnId, columnTitle, estimate: null, revision: 0, expected: null, sigma: null };
+  return {
+    taskId,
+    title,
+    columnId,
+    columnTitle,
+    estimate: null,
+    revision: 0,
+    expected: null,
+    sigma: null,
+    registered,
+  };
 }
 
 export function estimatedLine(line: EstimateLine, estimate: ThreePoint, revision: number): EstimateLine {
-  return { ...line, estimate, revision, ...lineFigures(estimate) };
+  return { ...line, estimate, revision, ...lineFigures(estimate), registered: true };
 }
 
 export function totalsOf(lines: readonly EstimateLine[], rate: Rate | null): EstimateTotals {

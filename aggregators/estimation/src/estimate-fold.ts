@@ -83,7 +83,13 @@ function apply(doc: EstimateDoc, event: EstimateViewEvent): EstimateDoc {
     }
     case 'TaskAdded': {
       const { taskId, title, columnId, index } = event.data;
-      const line = unestimatedLine(taskId, title, columnId, doc.columns[columnId] ?? null);
+      if (doc.removedTaskIds.includes(taskId)) return doc;
+      const placed = { title, columnId, columnTitle: doc.columns[columnId] ?? null };
+      // a line Estimation told of first (unplaced) keeps its registration and estimate
+      const known = doc.lines.find((l) => l.taskId === taskId);
+      const line = known
+        ? { ...known, ...placed }
+        : unestimatedLine(taskId, title, columnId, placed.columnTitle);
       return { ...doc, lines: insertLine(withoutLine(doc.lines, taskId), line, index, doc.columnOrder) };
     }
     case 'TaskModified': {
@@ -108,8 +114,12 @@ function apply(doc: EstimateDoc, event: EstimateViewEvent): EstimateDoc {
     }
     case 'TaskRegistered': {
       const { taskId } = event.data;
-      if (doc.lines.some((l) => l.taskId === taskId) || doc.removedTaskIds.includes(taskId)) return doc;
-      return { ...doc, lines: [...doc.lines, unestimatedLine(taskId, '', null, null)] };
+      if (doc.removedTaskIds.includes(taskId)) return doc;
+      if (doc.lines.some((l) => l.taskId === taskId)) {
+        const lines = doc.lines.map((l) => (l.taskId === taskId ? { ...l, registered: true } : l));
+        return { ...doc, lines };
+      }
+      return { ...doc, lines: [...doc.lines, unestimatedLine(taskId, '', null, null, true)] };
     }
     case 'RateSet': {
       const { hourlyRate, currency } = event.data;

@@ -105,7 +105,10 @@ describe('estimationProjection: estimates', () => {
       revision: 0,
       expected: null,
       sigma: null,
+      registered: true,
     });
+    // Projects' TaskAdded shows the line; only Estimation's TaskRegistered makes it estimable
+    expect(doc?.lines.map((l) => l.registered)).toEqual([false, false, true]);
     expect(doc?.totals.unestimated).toBe(3);
     expect(doc?.version).toBe(5);
   });
@@ -235,8 +238,44 @@ describe('estimationProjection: estimates', () => {
         revision: 0,
         expected: null,
         sigma: null,
+        registered: true,
       },
     ]);
+  });
+
+  it('places a line Estimation knew of first when Projects tells of it, keeping its estimate', () => {
+    const { projectId, todo, doing, a, b, ev, task, added } = board();
+    const estimate = { optimistic: 1, likely: 2, pessimistic: 3 };
+    const doc = estimates(
+      foldAll(estimationProjection, [
+        added,
+        task(b, doing, 0, 'Copy', 1),
+        ev('TaskRegistered', { taskId: a }),
+        ev('TaskEstimated', { taskId: a, estimate, revision: 1 }),
+        task(a, todo, 0, 'Design', 2),
+      ]),
+      projectId,
+    );
+    expect(lineOrder(doc)).toEqual([
+      ['Design', 'To Do'],
+      ['Copy', 'Doing'],
+    ]);
+    expect(doc?.lines[0]).toMatchObject({ estimate, revision: 1, expected: '2.00', registered: true });
+    expect(doc?.lines[1]).toMatchObject({ estimate: null, registered: false });
+  });
+
+  it('does not bring back a removed task', () => {
+    const { projectId, todo, a, ev, task, added } = board();
+    const doc = estimates(
+      foldAll(estimationProjection, [
+        added,
+        ev('TaskEstimateRemoved', { taskId: a }),
+        task(a, todo, 0, 'Design', 1),
+        ev('TaskRegistered', { taskId: a }),
+      ]),
+      projectId,
+    );
+    expect(doc?.lines).toEqual([]);
   });
 
   it('archives', () => {
