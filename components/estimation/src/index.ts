@@ -3,3 +3,8 @@ export { initialState, evolve, liveTask, type EstimateState, type TaskState, typ
 export { decide } from './decide';
 export { estimateDecider } from './decider';
 export { reactToProjects } from './reactions';
+export {
+  buildEstimationComponent,
+  type EstimationComponent,
+  type EstimationComponentDeps,
+} from './component';
