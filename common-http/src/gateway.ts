@@ -90,6 +90,8 @@ export class CommandGateway {
   }
 
   private onNotice(notice: Notice) {
+    // a rebuild writing another schema must not release a request before the views it reads change
+    if (notice.schema !== this.opts.viewSchema) return;
     for (const c of notice.commands) {
       const waiting = this.waiters.get(c.commandId);
       if (!waiting) continue;
