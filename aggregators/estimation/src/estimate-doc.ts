@@ -27,6 +27,12 @@ export type EstimateDoc = {
   name: string | null;
   ownerId: string | null;
   teamId: string | null;
+  /**
+   * Whether Estimation has opened the estimate (EstimateOpened): the document appears from
+   * Projects' ProjectAdded a moment before the reactor's OpenEstimate is decided, and the rate and
+   * estimates are only accepted once it is open.
+   */
+  opened: boolean;
   archived: boolean;
   rate: Rate | null;
   /** id → title; jsonb keeps no key order, hence `columnOrder`. */
@@ -47,6 +53,7 @@ export function blankEstimate(projectId: string): EstimateDoc {
     name: null,
     ownerId: null,
     teamId: null,
+    opened: false,
     archived: false,
     rate: null,
     columns: {},

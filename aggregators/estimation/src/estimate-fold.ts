@@ -110,7 +110,7 @@ function apply(doc: EstimateDoc, event: EstimateViewEvent): EstimateDoc {
       return removeTask(doc, event.data.taskId);
     case 'EstimateOpened': {
       const { ownerId, teamId } = event.data;
-      return { ...doc, ownerId, teamId };
+      return { ...doc, ownerId, teamId, opened: true };
     }
     case 'TaskRegistered': {
       const { taskId } = event.data;

@@ -62,6 +62,7 @@ describe('estimationProjection: estimates', () => {
       name: 'Website',
       ownerId,
       teamId,
+      opened: false,
       archived: false,
       rate: null,
       columns: { [todo]: 'To Do', [doing]: 'Doing', [done]: 'Done' },
@@ -178,6 +179,7 @@ describe('estimationProjection: estimates', () => {
       ev('RateSet', { hourlyRate: 10_000, currency: 'EUR' }),
     ];
     const doc = estimates(foldAll(estimationProjection, events), projectId);
+    expect(doc?.opened).toBe(true);
     expect(doc?.rate).toEqual({ hourlyRate: 10_000, currency: 'EUR' });
     expect(doc?.lines.map((l) => [l.revision, l.expected, l.sigma])).toEqual([
       [1, '2.00', '0.33'],
@@ -285,7 +287,7 @@ describe('estimationProjection: estimates', () => {
       ev('ProjectDestroyed', {}),
       ev('EstimateArchived', {}),
     ]);
-    expect(estimates(rows, projectId)).toMatchObject({ archived: true, version: 3 });
+    expect(estimates(rows, projectId)).toMatchObject({ opened: false, archived: true, version: 3 });
   });
 
   it('writes nothing for a rejected command', () => {

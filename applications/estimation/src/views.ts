@@ -1,0 +1,69 @@
+import type { Pool } from 'pg';
+import { ident, type fields } from '@devpie/client-events';
+import {
+  ESTIMATE_HISTORY,
+  ESTIMATES,
+  TEAM_MEMBERS,
+  type EstimateDoc,
+  type EstimateHistoryDoc,
+} from '@devpie/estimation-aggregator';
+
+export type HistoryRow = EstimateHistoryDoc & { id: string };
+
+/**
+ * Read-only queries over the estimation views (schema owned by the estimation aggregator). Who
+ * owns a project and who is in its team come from the same schema: this app reads no other
+ * context's views.
+ */
+export class EstimationViews {
+  private readonly estimates: string;
+  private readonly history: string;
+  private readonly members: string;
+
+  constructor(
+    private readonly pool: Pool,
+    schema: string,
+  ) {
+    const s = ident(schema);
+    this.estimates = `${s}.${ident(ESTIMATES)}`;
+    this.history = `${s}.${ident(ESTIMATE_HISTORY)}`;
+    this.members = `${s}.${ident(TEAM_MEMBERS)}`;
+  }
+
+  async estimate(projectId: string): Promise<EstimateDoc | undefined> {
+    const { rows } = await this.pool.query<{ doc: EstimateDoc }>(
+      `SELECT doc FROM ${this.estimates} WHERE id = $1`,
+      [projectId],
+    );
+    return rows[0]?.doc;
+  }
+
+  /** A project's estimate with the user's role on its team (undefined for a personal project or a non-member). */
+  async estimateFor(
+    projectId: string,
+    userId: string,
+  ): Promise<{ estimate: EstimateDoc; role: fields.Role | undefined } | undefined> {
+    const { rows } = await this.pool.query<{ doc: EstimateDoc; role: fields.Role | null }>(
+      `SELECT e.doc, m.doc->>'role' AS role FROM ${this.estimates} e
+       LEFT JOIN ${this.members} m ON m.team_id = e.team_id AND m.user_id = $2
+       WHERE e.id = $1`,
+      [projectId, userId],
+    );
+    const r = rows[0];
+    return r ? { estimate: r.doc, role: r.role ?? undefined } : undefined;
+  }
+
+  /** Every change to a project's estimate, in the order the events were written. */
+  async historyOf(projectId: string): Promise<HistoryRow[]> {
+    const { rows } = await this.pool.query<{ id: string; doc: EstimateHistoryDoc }>(
+      `SELECT id, doc FROM ${this.history} WHERE project_id = $1 ORDER BY version, id`,
+      [projectId],
+    );
+    return rows.map((r) => ({ id: r.id, ...r.doc }));
+  }
+
+  async ping(): Promise<boolean> {
+    await this.pool.query('SELECT 1');
+    return true;
+  }
+}
