@@ -16,6 +16,7 @@ import { boardRoutes } from './routes/board';
 import { liveRoutes } from './routes/live';
 import { projectRoutes } from './routes/projects';
 import { ProjectsViews } from './views';
+import { projectsOpenApi } from './openapi';
 
 export interface ProjectsAppDeps {
   config: ProjectsConfig;
@@ -49,6 +50,9 @@ export function buildProjectsApp(deps: ProjectsAppDeps) {
   );
 
   const api = Router();
+  api.get('/openapi.json', (_req, res) => {
+    res.json(projectsOpenApi);
+  });
   api.use(authenticate(verify));
   api.get('/commands/:commandId', async (req, res) => {
     res.json(await gateway.status(String(req.params.commandId), principalOf(res.locals).userId));

@@ -126,6 +126,17 @@ const taskIdsByColumn = (p: { columns: { tasks: { id: string }[] }[] }) =>
   p.columns.map((c) => c.tasks.map((t) => t.id));
 
 describe('projects', () => {
+  test('the OpenAPI 3.1 document comes from the route schemas', async () => {
+    const res = await api().get('/api/v1/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const move = res.body.paths['/api/v1/projects/{projectId}/tasks/{taskId}/move'].patch;
+    expect(move.requestBody.content['application/json'].schema).toMatchObject({
+      required: ['toColumnId', 'index'],
+      additionalProperties: false,
+    });
+  });
+
   test('POST /projects makes a board with the default columns and a prefix from the name', async () => {
     const owner = await signUp();
     const res = await api()

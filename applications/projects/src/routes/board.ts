@@ -4,16 +4,16 @@ import { fields, LIMITS, projectCommands } from '@devpie/client-events';
 import { parseInput, principalOf } from '@devpie/http-kit';
 import { answer, atLeastOne, content, pathId, projectAccess, title, type RouteDeps } from './shared';
 
-const columnBody = z.object({ title }).strict();
-const taskBody = z
+export const columnBody = z.object({ title }).strict();
+export const taskBody = z
   .object({ title, content: content.optional(), assigneeId: fields.id.nullable().optional() })
   .strict();
-const taskPatch = z
+export const taskPatch = z
   .object({ title, content, assigneeId: fields.id.nullable() })
   .partial()
   .strict()
   .refine(atLeastOne, 'at least one of title, content, assigneeId');
-const moveBody = z
+export const moveBody = z
   .object({ toColumnId: fields.id, index: z.number().int().min(0).max(LIMITS.tasks) })
   .strict();
 

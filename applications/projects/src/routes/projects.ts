@@ -14,7 +14,7 @@ import { defaultPrefix } from '../prefix';
 import type { Cursor } from '../views';
 import { answer, atLeastOne, description, prefix, projectAccess, toProject, type RouteDeps } from './shared';
 
-const newProject = z
+export const newProject = z
   .object({
     name: fields.name,
     description: description.optional(),
@@ -24,7 +24,7 @@ const newProject = z
   })
   .strict();
 
-const projectPatch = z
+export const projectPatch = z
   .object({
     name: fields.name,
     description,
