@@ -23,7 +23,8 @@ interface ProjectSpec {
   name: string;
   description: string;
   team: boolean;
-  rate: { hourlyRate: number; currency: string };
+  /** Major units as a decimal string, as the client sends it (`"95.00"`). */
+  rate: { hourlyRate: string; currency: string };
   tasks: TaskSpec[];
 }
 
@@ -32,7 +33,7 @@ export const DEMO_PROJECTS: ProjectSpec[] = [
     name: 'Website Redesign',
     description: 'New marketing site for a bakery client',
     team: true,
-    rate: { hourlyRate: 9500, currency: 'EUR' },
+    rate: { hourlyRate: '95.00', currency: 'EUR' },
     tasks: [
       { title: 'Interview the client', moveTo: 3, estimate: { optimistic: 1, likely: 2, pessimistic: 4 } },
       { title: 'Wireframes', moveTo: 2, estimate: { optimistic: 4, likely: 6, pessimistic: 12 } },
@@ -49,7 +50,7 @@ export const DEMO_PROJECTS: ProjectSpec[] = [
     name: 'Mobile App MVP',
     description: 'Personal side project: a habit tracker',
     team: false,
-    rate: { hourlyRate: 6000, currency: 'USD' },
+    rate: { hourlyRate: '60.00', currency: 'USD' },
     tasks: [
       { title: 'Sketch the screens', moveTo: 1, estimate: { optimistic: 2, likely: 3, pessimistic: 5 } },
       { title: 'Offline storage', estimate: { optimistic: 6, likely: 10, pessimistic: 18 } },
@@ -276,8 +277,22 @@ export async function seed(opts: SeedOptions): Promise<SeedResult> {
         const estimate = spec.tasks.find((t) => t.title === task.title)?.estimate;
         if (estimate) await ok('PUT', `${base}/tasks/${task.id}`, { token, body: estimate });
       }
-      const quote = (await ok('GET', base, { token })).body;
-      log(`  ${spec.name}: ${JSON.stringify(quote.totals ?? quote.total ?? {})}`);
+      const quote = (await ok('GET', base, { token })).body as {
+        totals?: { expectedHours?: string };
+        cost?: {
+          currency: string;
+          expected: { amount: string };
+          low: { amount: string };
+          high: { amount: string };
+        };
+      };
+      const cost = quote.cost;
+      log(
+        `  ${spec.name}: ${quote.totals?.expectedHours ?? '?'} h expected` +
+          (cost
+            ? `, ${cost.expected.amount} ${cost.currency} (95%: ${cost.low.amount}–${cost.high.amount})`
+            : ''),
+      );
     }
   }
 

