@@ -5,7 +5,7 @@ import { UnknownMessageTypeError } from '../errors';
 import type { Category } from '../names';
 import { decode } from '../registry';
 import { COMMAND_REJECTED, type CommandRejected } from '../rejections';
-import { backoffMs, resetDurable } from './durable';
+import { backoffMs, resetDurable, PULL_EXPIRES_MS } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import type { Notice } from './notices';
@@ -275,7 +275,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         startSeq: committed + 1,
       });
       const consumer = await messaging.js.consumers.get(stream, durable);
-      messages = await consumer.consume({ max_messages: maxBatch * 2 });
+      messages = await consumer.consume({ max_messages: maxBatch * 2, expires: PULL_EXPIRES_MS });
       const iterator = messages;
       loop = (async () => {
         for await (const msg of iterator) {

@@ -4,7 +4,7 @@ import type { Envelope } from '../envelope';
 import { ConcurrencyError, ValidationError } from '../errors';
 import { decode } from '../registry';
 import { isRejection } from '../rejections';
-import { backoffMs, ensureDurable } from './durable';
+import { backoffMs, ensureDurable, isUnavailable, PULL_EXPIRES_MS } from './durable';
 import { EntityStore, type Entity, type EntityStoreOptions } from './entity-store';
 import { KeyedQueue } from './keyed-queue';
 import type { Logger } from './logger';
@@ -124,7 +124,7 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
       await handle(command);
       msg.ack();
     } catch (err) {
-      if (msg.info.deliveryCount >= maxDeliver) return parkAndAck(msg, err);
+      if (msg.info.deliveryCount >= maxDeliver && !isUnavailable(err)) return parkAndAck(msg, err);
       logger.warn(
         { err, commandId: command.id, deliveries: msg.info.deliveryCount },
         'command failed; will retry',
@@ -146,7 +146,7 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
         filter: messaging.names.categoryCommands(decider.category),
       });
       const consumer = await messaging.js.consumers.get(stream, durable);
-      messages = await consumer.consume({ max_messages: 512 });
+      messages = await consumer.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
       const iterator = messages;
       loop = (async () => {
         for await (const msg of iterator) await queue.push(msg.subject, () => process(msg));

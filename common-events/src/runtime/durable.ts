@@ -3,6 +3,13 @@ import type { Messaging } from './messaging';
 
 const NANOS_PER_MS = 1_000_000;
 
+/**
+ * How long a pull request of a long-running consumer lives before it is renewed (heartbeats every
+ * half of it). Short, so that a consumer whose pull went to a server that died notices within
+ * seconds (two missed heartbeats) and pulls again from the new leader, instead of after a minute.
+ */
+export const PULL_EXPIRES_MS = 5_000;
+
 export interface DurableOptions {
   stream: string;
   durable: string;
@@ -56,3 +63,14 @@ export async function resetDurable(messaging: Messaging, opts: DurableOptions): 
 /** Redelivery delay after the n-th failed delivery: 100 ms doubling, capped at 10 s. */
 export const backoffMs = (deliveries: number): number =>
   Math.min(10_000, 100 * 2 ** Math.max(0, deliveries - 1));
+
+/**
+ * NATS or JetStream briefly unavailable: a stream electing a new leader after a server was lost
+ * (no responders), a request timing out, a server answering 503. Not the message's fault: it is
+ * retried for as long as that lasts and never parked for it.
+ */
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) return err.status === 503;
+  // by name: nats.js does not export JetStreamNotEnabled (what a publish with no responders throws)
+  return err instanceof Error && ['JetStreamNotEnabled', 'NoResponders', 'TimeoutError'].includes(err.name);
+}

@@ -3,7 +3,7 @@ import type { Envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { Category } from '../names';
 import { decode, type AnyMessageSet } from '../registry';
-import { backoffMs, ensureDurable } from './durable';
+import { backoffMs, ensureDurable, isUnavailable, PULL_EXPIRES_MS } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import { park } from './parking';
@@ -57,7 +57,7 @@ export function buildReactor(opts: ReactorOptions) {
       }
       msg.ack();
     } catch (err) {
-      if (msg.info.deliveryCount >= maxDeliver) {
+      if (msg.info.deliveryCount >= maxDeliver && !isUnavailable(err)) {
         await park(messaging, opts.name, msg, err);
         logger.error({ err, seq: msg.seq }, 'reaction parked');
         return msg.ack();
@@ -75,7 +75,7 @@ export function buildReactor(opts: ReactorOptions) {
     async start() {
       await ensureDurable(messaging, { stream, durable, filter: messaging.names.categoryEvents(category) });
       const consumer = await messaging.js.consumers.get(stream, durable);
-      messages = await consumer.consume({ max_messages: 256 });
+      messages = await consumer.consume({ max_messages: 256, expires: PULL_EXPIRES_MS });
       const iterator = messages;
       loop = (async () => {
         for await (const msg of iterator) await process(msg);
