@@ -43,11 +43,16 @@ export async function ensurePostgres(
     );
     void exited.then(() => reject(new Error('the embedded PostgreSQL process ended before it was ready')));
   });
+  let stopping = false;
+  void exited.then(() => {
+    if (!stopping) log(`the embedded PostgreSQL process ended (code ${child.exitCode ?? child.signalCode})`);
+  });
   return {
     url: ready.url,
     origin: ready.adopted ? 'adopted' : 'embedded',
     dataDir: dir,
     async stop() {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
