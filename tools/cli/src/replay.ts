@@ -7,6 +7,7 @@ import {
   type Aggregator,
   type Logger,
   type Messaging,
+  type Notice,
   type Pool,
   type PoolClient,
   type Projection,
@@ -245,6 +246,11 @@ export async function replayAggregator(opts: ReplayOptions): Promise<ReplayResul
         committed = true;
 
         await deleteDurable();
+        if (hasLive && position > livePosition) {
+          await announce(messaging, pool, projection, liveSchema, livePosition, position).catch(
+            (err: unknown) => logger.warn({ err }, 'notice of the rebuilt range not published'),
+          );
+        }
         const { resolved, stillFailing } = await settleParked(
           messaging,
           liveDurable,
@@ -276,6 +282,54 @@ export async function replayAggregator(opts: ReplayOptions): Promise<ReplayResul
     if (!(err instanceof ReplayAborted)) await abandon();
     throw err;
   }
+}
+
+/**
+ * The live aggregator skips the events the rebuild folded beyond its own position, so it never
+ * announces them: apps waiting for those commands' outcomes (`Prefer: wait`) and live streams would
+ * hear nothing. The switch publishes that notice in its place, from what the new views recorded.
+ */
+async function announce(
+  messaging: Messaging,
+  pool: Pool,
+  projection: Projection,
+  schema: string,
+  from: number,
+  to: number,
+): Promise<void> {
+  const { rows: commands } = await pool.query<{
+    command_id: string;
+    status: 'accepted' | 'rejected';
+    reason: string | null;
+    position: string;
+  }>(
+    `SELECT command_id, status, reason, position FROM ${ident(schema)}.command_outcomes
+     WHERE position > $1 AND position <= $2 ORDER BY position`,
+    [from, to],
+  );
+  const changes: Notice['changes'] = [];
+  for (const t of projection.tables) {
+    const { rows } = await pool.query<{ id: string; version: string }>(
+      `SELECT id, version FROM ${ident(schema)}.${ident(t.name)} WHERE version > $1 AND version <= $2`,
+      [from, to],
+    );
+    for (const r of rows)
+      changes.push({ table: t.name, id: r.id, version: Number(r.version), deleted: false });
+  }
+  const notice: Notice = {
+    aggregator: projection.name,
+    schema,
+    position: to,
+    changes,
+    commands: commands.map((c) => ({
+      commandId: c.command_id,
+      status: c.status,
+      ...(c.reason ? { reason: c.reason } : {}),
+      position: Number(c.position),
+    })),
+  };
+  messaging.nc.publish(messaging.names.notice(projection.name), JSON.stringify(notice));
+  await messaging.nc.flush();
 }
 
 /**

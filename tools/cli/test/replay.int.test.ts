@@ -4,7 +4,9 @@ import {
   createLogger,
   envelope,
   newId,
+  subscribeNotices,
   type Aggregator,
+  type Notice,
 } from '@devpie/client-events';
 import { eventually, openTestEnv, type TestEnv } from '@devpie/client-events/testing';
 import { counterDecider, counterProjection } from '../../../common-events/test/fixtures/counter';
@@ -100,6 +102,8 @@ async function switchUnderLoad(live: Aggregator) {
   await w.burst(100); // 1,200 events before the rebuild starts
   await eventually(() => (live.position >= 1200 ? true : undefined));
 
+  const notices: Notice[] = [];
+  const listening = subscribeNotices(env.messaging, 'counters', (n) => notices.push(n));
   const ongoing = w.continuous();
   const progress: ReplayProgress[] = [];
   const writtenBefore = w.written;
@@ -117,6 +121,7 @@ async function switchUnderLoad(live: Aggregator) {
   await new Promise((r) => setTimeout(r, 300)); // writes go on after the switch
   await ongoing.stop();
   const writtenAfterSwitch = w.written - writtenBefore - writtenDuringReplay;
+  listening.close();
 
   const schema = env.names.schema('counters');
   expect(result).toMatchObject({
@@ -138,6 +143,14 @@ async function switchUnderLoad(live: Aggregator) {
   expect(consumers.map((c) => c.name)).not.toContain(
     env.names.durable('counters-aggregator-r20260101000000'),
   );
+
+  // the commands the rebuild folded beyond the live position are announced, as the live would have
+  const { rows: skipped } = await env.pool.query<{ command_id: string }>(
+    `SELECT command_id FROM "${schema}".command_outcomes WHERE position > $1 AND position <= $2`,
+    [result.livePosition, result.position],
+  );
+  const announced = new Set(notices.flatMap((n) => n.commands.map((c) => c.commandId)));
+  for (const r of skipped) expect(announced.has(r.command_id)).toBe(true);
 
   // the live process (same consumer, same code) goes on folding into the rebuilt views
   const last = (await env.messaging.jsm.streams.info(env.names.stream('EVENTS'))).state.last_seq;
