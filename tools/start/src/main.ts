@@ -115,7 +115,7 @@ function banner(running: Service[], notReady: Service[], nats: NatsServer, pg: P
       pg.origin === 'given' ? '' : ` (${pg.origin}, data ${rel(pg.dataDir!)})`
     }`,
     `  namespace   ${env.NAMESPACE || '(none)'}; data in ${rel(dataDir)}`,
-    '  demo data:  npm run seed        operate: npx devpie status (same NATS_URL, DATABASE_URL, NAMESPACE)',
+    `  demo data:  ${portOffset ? `PORT_OFFSET=${portOffset} ` : ''}npm run seed        operate: npx devpie status`,
   ];
   if (nats.url !== DEFAULT_NATS_URL || pg.origin !== 'given' || env.NAMESPACE) {
     lines.push(
