@@ -8,11 +8,16 @@
  *    consume + ack, ordered replay; Postgres jsonb upsert in batches of 500 and one row per transaction.
  * 2. Component: N projects commands (AddProject, then AddTask / MoveTask spread over the projects) are
  *    published to COMMANDS, then ONE buildComponent(projectDecider) decides them all.
- * 3. Aggregator: buildAggregator(projectsProjection) folds the EVENTS of step 2 into a fresh schema.
+ * 3. Aggregator: buildAggregator(projectsProjection) folds the EVENTS of step 2 into a fresh schema;
+ *    then its real board documents are loaded and upserted again without a fold (Postgres' share).
  *
  * Everything runs in a private namespace (openTestEnv) that is removed at the end, even on error.
  * Prints a table and writes bench/results/runtime-latest.json. `--profile` also samples the CPU of
- * the component and aggregator phases (node:inspector) and prints the top self-time functions.
+ * the component and aggregator phases (node:inspector), writes bench/results/runtime-*-profile.json
+ * (Chrome DevTools or speedscope read them) and prints the top self-time functions. CPU seconds of
+ * this process, nats-server, postgres and anything else are reported per phase: the servers share
+ * the machine, and other load makes a run unreliable (it is flagged). `--experiment-no-async-traces`
+ * gives the component a connection with nats.js `noAsyncTraces` (not what connectMessaging does).
  */
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector/promises';
@@ -118,6 +123,7 @@ function readOptions(): Options {
 
 const MESSAGE_BYTES = 800;
 const UPSERT_BATCH = 500;
+const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
 const fmt = (n: number, digits = 0) =>
@@ -254,7 +260,11 @@ function cpuSince(mark: CpuMark): CpuSpent {
   return { ...spent, otherS: Math.max(0, spent.busyS - known) };
 }
 
+/** Other load on the machine during a phase makes its figures unreliable: say so. */
+const noisy = (c: CpuSpent) => c.machineS > 0 && c.otherS > 0.1 * c.machineS;
+
 const cpuLine = (c: CpuSpent) =>
+  (noisy(c) ? 'NOISY (other processes busy) — ' : '') +
   `CPU over ${fmt(c.wallS, 2)} s wall: bench ${fmt(c.benchS, 2)} s, nats-server ${fmt(c.natsS, 2)} s, ` +
   `postgres ${fmt(c.postgresS, 2)} s, steal ${fmt(c.stealS, 2)} s, other ${fmt(c.otherS, 2)} s; ` +
   `${fmt(c.busyS, 2)} of ${fmt(c.machineS, 2)} core-s busy (${os.cpus().length} cores)`;
@@ -396,6 +406,7 @@ interface Ceilings {
   orderedReplay: Rate;
   upsertBatched: Rate;
   upsertSingle: Rate;
+  cpu: CpuSpent;
 }
 
 async function natsCeilings(env: TestEnv, opts: Options, cleanups: (() => Promise<void>)[]) {
@@ -909,6 +920,7 @@ interface DocCeiling {
   /** load + unnest upsert per transaction: the aggregator's I/O without its fold */
   loadAndUpsert: Rate;
   upsertUnnestMiBPerSecond: number;
+  upsertRecordsetMiBPerSecond: number;
 }
 
 async function boardDocCeiling(env: TestEnv, viewSchema: string, rounds: number): Promise<DocCeiling> {
@@ -970,7 +982,8 @@ async function boardDocCeiling(env: TestEnv, viewSchema: string, rounds: number)
       upsertUnnest: rate(n, ms.unnest / 1000),
       upsertRecordset: rate(n, ms.recordset / 1000),
       loadAndUpsert: rate(n, ms.loadAndUpsert / 1000),
-      upsertUnnestMiBPerSecond: ms.unnest > 0 ? bytes / (1024 * 1024) / (ms.unnest / 1000) : 0,
+      upsertUnnestMiBPerSecond: ms.unnest > 0 ? bytes / MiB / (ms.unnest / 1000) : 0,
+      upsertRecordsetMiBPerSecond: ms.recordset > 0 ? bytes / MiB / (ms.recordset / 1000) : 0,
     };
   } finally {
     await env.pool.query(`DROP SCHEMA IF EXISTS ${scratch} CASCADE`);
@@ -987,8 +1000,13 @@ interface Ratios {
   /** min(batched upsert of 800-byte rows, durable consume + ack), in rows or messages per second */
   aggregatorCeiling: number;
   aggregatorVsCeiling: number;
-  /** aggregator's view rows written per second ÷ load + upsert of the same documents without a fold */
-  aggregatorRowsVsDocCeiling: number;
+  /**
+   * ≈ MiB of board documents the aggregator wrote per second: rows written × half the final mean
+   * document size (boards grow about linearly from empty during the run).
+   */
+  aggregatorMiBPerSecond: number;
+  /** that ÷ the unnest upsert of the final documents (ViewStore.write's encoding, no load, no fold) */
+  aggregatorVsDocUpsert: number;
   componentVsEmmett: number;
 }
 
@@ -1023,6 +1041,7 @@ function printReport(
   row('JetStream ordered replay', c.orderedReplay, 'msg/s');
   row('Postgres jsonb upsert, unnest batches of 500', c.upsertBatched, 'rows/s');
   row('Postgres jsonb upsert, one row per transaction', c.upsertSingle, 'rows/s');
+  console.log(`    ${cpuLine(c.cpu)}`);
   console.log('\n  pipeline (projects context)');
   row('publishCommand (validate + publish), 256 in flight', comp.publish, 'cmd/s');
   row('component: projectDecider, one instance', comp.run, 'cmd/s');
@@ -1049,7 +1068,9 @@ function printReport(
       `  (ceiling ${fmt(ratios.aggregatorCeiling)} /s)`,
   );
   console.log(
-    `    aggregator rows / board-document load + upsert        ${pct(ratios.aggregatorRowsVsDocCeiling)}`,
+    `    aggregator / unnest upsert of its documents, in MiB/s  ≈ ${pct(ratios.aggregatorVsDocUpsert)}` +
+      `  (≈ ${fmt(ratios.aggregatorMiBPerSecond, 1)} of ${fmt(docs.upsertUnnestMiBPerSecond, 1)} MiB/s;` +
+      ` jsonb_to_recordset takes ${fmt(docs.upsertRecordsetMiBPerSecond, 1)} MiB/s)`,
   );
   console.log(
     `    component / Emmett 0.42 (435 cmd/s, DESIGN.md, not measured here) ${fmt(ratios.componentVsEmmett, 1)}×`,
@@ -1095,6 +1116,17 @@ function printReport(
       `board doc mean ${fmt(agg.view.meanDocBytes / 1024, 1)} KiB, max ${fmt(agg.view.maxDocBytes / 1024, 1)} KiB`,
   );
   console.log(`    ${cpuLine(agg.cpu)}`);
+  const loud = [
+    ['ceilings', c.cpu],
+    ['component', comp.cpu],
+    ['aggregator', agg.cpu],
+  ] as const;
+  for (const [phase, cpu] of loud.filter(([, cpu]) => noisy(cpu))) {
+    console.log(
+      `\n  WARNING: other processes used ${fmt(cpu.otherS, 1)} of ${fmt(cpu.machineS, 1)} core-s during the ` +
+        `${phase} phase: its figures are not clean; run again on a quiet machine.`,
+    );
+  }
   if (comp.profile) printProfile('component', comp.profile);
   if (agg.profile) printProfile('aggregator', agg.profile);
 }
@@ -1141,9 +1173,10 @@ async function main() {
 
   try {
     console.error(`namespace ${env.names.namespace}: ceilings…`);
+    const cpu0 = cpuMark();
     const nats = await natsCeilings(env, opts, cleanups);
     const pg = await postgresCeilings(env, opts);
-    const ceilings: Ceilings = { messageBytes: MESSAGE_BYTES, ...nats, ...pg };
+    const ceilings: Ceilings = { messageBytes: MESSAGE_BYTES, ...nats, ...pg, cpu: cpuSince(cpu0) };
     console.error(`component: ${opts.commands} commands over ${opts.entities} projects…`);
     const component = await componentPhase(env, opts, cleanups);
     console.error('aggregator…');
@@ -1151,6 +1184,7 @@ async function main() {
     console.error('board documents…');
     const docs = await boardDocCeiling(env, aggregator.schema, opts.sizes.docRounds);
 
+    const aggregatorMiBPerSecond = (aggregator.rowWritesPerSecond * docs.meanDocBytes) / 2 / MiB;
     const aggregatorCeiling = Math.min(ceilings.upsertBatched.perSecond, ceilings.durableConsume.perSecond);
     const ratios: Ratios = {
       componentVsPublish: component.run.perSecond / ceilings.publishWindowed.perSecond,
@@ -1160,7 +1194,8 @@ async function main() {
         : undefined,
       aggregatorCeiling,
       aggregatorVsCeiling: aggregator.run.perSecond / aggregatorCeiling,
-      aggregatorRowsVsDocCeiling: aggregator.rowWritesPerSecond / docs.loadAndUpsert.perSecond,
+      aggregatorMiBPerSecond,
+      aggregatorVsDocUpsert: aggregatorMiBPerSecond / docs.upsertUnnestMiBPerSecond,
       componentVsEmmett: component.run.perSecond / 435,
     };
     printReport(opts, ceilings, component, aggregator, docs, ratios);

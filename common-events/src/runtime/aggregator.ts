@@ -64,7 +64,8 @@ class FoldError extends Error {
     readonly seq: number,
     options: { cause: unknown },
   ) {
-    super(`fold failed at stream sequence ${seq}`, options);
+    const why = options.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`fold failed at stream sequence ${seq}${why}`, options);
     this.name = 'FoldError';
   }
 }
@@ -84,7 +85,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   const maxBatch = opts.maxBatch ?? 500;
   const maxWaitMs = opts.maxWaitMs ?? 5;
   const maxAttempts = opts.maxAttempts ?? 3;
-  const failures = new Map<number, number>();
+  /** Fold failures per stream sequence: how many, and the last error (parked with the event). */
+  const failures = new Map<number, { count: number; last: unknown }>();
   const filter =
     projection.categories.length === 1 ? names.categoryEvents(projection.categories[0]!) : names.allEvents();
 
@@ -132,15 +134,16 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       const outcomes: CommandOutcome[] = [];
       const view = { get: (table: string, id: string) => rows.get(rowKey(table, id)) };
       for (const { msg, event, category } of events) {
-        if ((failures.get(msg.seq) ?? 0) >= maxAttempts) {
-          toPark.push({ msg, err: new FoldError(msg.seq, { cause: 'failed too often' }) });
+        const failed = failures.get(msg.seq);
+        if (failed && failed.count >= maxAttempts) {
+          toPark.push({ msg, err: new FoldError(msg.seq, { cause: failed.last }) });
           continue;
         }
         let changes: ViewWrite[];
         try {
           changes = projection.fold(view, event, msg.seq);
         } catch (cause) {
-          failures.set(msg.seq, (failures.get(msg.seq) ?? 0) + 1);
+          failures.set(msg.seq, { count: (failures.get(msg.seq)?.count ?? 0) + 1, last: cause });
           throw new FoldError(msg.seq, { cause });
         }
         for (const w of changes) {
