@@ -102,16 +102,24 @@ export class EntityStore<S> {
    * object is dead once a newer one exists.
    */
   apply(entity: Entity<S>, message: Envelope, seq: number): Entity<S> {
-    const processed = entity.processed as Set<string>;
-    let state = entity.state;
     const valid = envelopeSchema.safeParse(message);
     if (!valid.success || (message.type !== COMMAND_REJECTED && !this.type.events.has(message.type))) {
       // a tolerant reader: an event this version cannot read is skipped, never fatal for the entity
       this.opts.onUnreadable?.(this.subject(entity.id), seq);
-    } else {
-      if (message.metadata.causationId) processed.add(message.metadata.causationId);
-      if (message.type !== COMMAND_REJECTED) state = this.type.evolve(state, this.type.events.parse(message));
+      return { ...entity, version: seq, sinceSnapshot: entity.sinceSnapshot + 1 };
     }
+    return this.applyValid(
+      entity,
+      message.type === COMMAND_REJECTED ? message : this.type.events.parse(message),
+      seq,
+    );
+  }
+
+  /** `apply` for a message already validated against the contract (what `append` just wrote). */
+  private applyValid(entity: Entity<S>, message: Envelope, seq: number): Entity<S> {
+    const processed = entity.processed as Set<string>;
+    if (message.metadata.causationId) processed.add(message.metadata.causationId);
+    const state = message.type === COMMAND_REJECTED ? entity.state : this.type.evolve(entity.state, message);
     return { id: entity.id, state, version: seq, processed, sinceSnapshot: entity.sinceSnapshot + 1 };
   }
 
@@ -164,7 +172,7 @@ export class EntityStore<S> {
       this.invalidate(entity.id);
       return { event: valid, entity: await this.load(entity.id), duplicate };
     }
-    const next = this.apply(entity, valid, seq);
+    const next = this.applyValid(entity, valid, seq);
     this.cache.set(entity.id, next);
     if (next.sinceSnapshot >= this.snapshotEvery) this.writeSnapshot(next);
     return { event: valid, entity: next, duplicate };

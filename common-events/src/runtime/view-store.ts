@@ -103,14 +103,11 @@ export class ViewStore {
       const deletes = rows.filter((r) => r.doc === null).map((r) => r.id);
       if (upserts.length > 0) {
         await client.query(
+          // one JSON parameter: node-postgres escapes a jsonb[] array literal at half the speed
           `INSERT INTO ${this.table(table)} (id, doc, version)
-           SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bigint[])
+           SELECT r.id, r.doc, r.version FROM jsonb_to_recordset($1::jsonb) AS r(id text, doc jsonb, version bigint)
            ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now()`,
-          [
-            upserts.map((r) => r.id),
-            upserts.map((r) => JSON.stringify(r.doc)),
-            upserts.map((r) => r.version),
-          ],
+          [JSON.stringify(upserts.map((r) => ({ id: r.id, doc: r.doc, version: r.version })))],
         );
       }
       if (deletes.length > 0) {
