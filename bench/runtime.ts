@@ -19,13 +19,12 @@
  * the machine, and other load makes a run unreliable (it is flagged). `--experiment-no-async-traces`
  * gives the component a connection with nats.js `noAsyncTraces` (not what connectMessaging does).
  */
-import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomUUID } from 'node:crypto';
-import { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import {
   buildAggregator,
@@ -47,6 +46,28 @@ import {
 import { openTestEnv, TEST_NATS_URL, type TestEnv } from '@devpie/client-events/testing/servers';
 import { projectDecider } from '@devpie/projects-component';
 import { projectsProjection } from '@devpie/projects-aggregator';
+import {
+  cpuLine,
+  cpuMark,
+  cpuSince,
+  fmt,
+  MiB,
+  natsCeilings,
+  noisy,
+  percentile,
+  postgresCeilings,
+  random,
+  rate,
+  seconds,
+  sleep,
+  until,
+  UPSERT_BATCH,
+  windowed,
+  MESSAGE_BYTES,
+  type Ceilings,
+  type CpuSpent,
+  type Rate,
+} from './ceilings';
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -117,157 +138,6 @@ function readOptions(): Options {
         },
   };
 }
-
-// ---------------------------------------------------------------------------------------------
-// small helpers
-
-const MESSAGE_BYTES = 800;
-const UPSERT_BATCH = 500;
-const MiB = 1024 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-/** Runs task(0..count-1) with exactly `window` in flight (fewer at the end). */
-async function windowed(count: number, window: number, task: (i: number) => Promise<unknown>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
-}
-
-/** mulberry32: a reproducible command mix for a given seed (ids stay fresh uuids). */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n) };
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** A JSON document of exactly `bytes` bytes (ASCII). */
-function paddedJson(fields: Record<string, unknown>, bytes: number): string {
-  const bare = JSON.stringify({ ...fields, pad: '' });
-  return JSON.stringify({ ...fields, pad: 'x'.repeat(Math.max(0, bytes - bare.length)) });
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting per phase (Linux /proc; approximate: exited processes are not counted)
-
-interface Ticks {
-  /** Ticks of each nats-server and postgres process, by pid. */
-  procs: Map<string, { comm: string; ticks: number }>;
-  /** All cores, from /proc/stat: busy (steal included), steal, and everything. */
-  busy: number;
-  steal: number;
-  total: number;
-}
-
-interface CpuMark extends Ticks {
-  at: number;
-  self: NodeJS.CpuUsage;
-}
-
-const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
-
-function procTicks(): Ticks {
-  const out: Ticks = { procs: new Map(), busy: 0, steal: 0, total: 0 };
-  try {
-    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal (guest time is already in user)
-    out.total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-    out.busy = out.total - (cpu[3] ?? 0) - (cpu[4] ?? 0);
-    out.steal = cpu[7] ?? 0;
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'nats-server' && comm !== 'postgres') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.procs.set(pid, { comm, ticks: Number(fields[11]) + Number(fields[12]) });
-    }
-  } catch {
-    // not Linux: CPU figures stay 0
-  }
-  return out;
-}
-
-const cpuMark = (): CpuMark => ({ at: performance.now(), self: process.cpuUsage(), ...procTicks() });
-
-/** CPU seconds spent during a phase, by whom. */
-interface CpuSpent {
-  wallS: number;
-  benchS: number;
-  natsS: number;
-  postgresS: number;
-  /** Core-seconds the machine had (wall × cores) and how many were busy, by any process. */
-  machineS: number;
-  busyS: number;
-  /** Taken by the hypervisor. */
-  stealS: number;
-  /** Busy, but neither this process, nats-server, postgres nor steal: other load on the machine. */
-  otherS: number;
-}
-
-function cpuSince(mark: CpuMark): CpuSpent {
-  const now = cpuMark();
-  const self = process.cpuUsage(mark.self);
-  const s = (ticks: number) => ticks / TICKS_PER_SECOND;
-  // per process, so that a Postgres backend ending during the phase does not subtract its past
-  const used = (comm: string) => {
-    let ticks = 0;
-    for (const [pid, p] of now.procs) {
-      if (p.comm === comm) ticks += p.ticks - (mark.procs.get(pid)?.ticks ?? 0);
-    }
-    return ticks;
-  };
-  const spent = {
-    wallS: (now.at - mark.at) / 1000,
-    benchS: (self.user + self.system) / 1e6,
-    natsS: s(used('nats-server')),
-    postgresS: s(used('postgres')),
-    machineS: s(now.total - mark.total),
-    busyS: s(now.busy - mark.busy),
-    stealS: s(now.steal - mark.steal),
-  };
-  const known = spent.benchS + spent.natsS + spent.postgresS + spent.stealS;
-  return { ...spent, otherS: Math.max(0, spent.busyS - known) };
-}
-
-/** Other load on the machine during a phase makes its figures unreliable: say so. */
-const noisy = (c: CpuSpent) => c.machineS > 0 && c.otherS > 0.1 * c.machineS;
-
-const cpuLine = (c: CpuSpent) =>
-  (noisy(c) ? 'NOISY (other processes busy) — ' : '') +
-  `CPU over ${fmt(c.wallS, 2)} s wall: bench ${fmt(c.benchS, 2)} s, nats-server ${fmt(c.natsS, 2)} s, ` +
-  `postgres ${fmt(c.postgresS, 2)} s, steal ${fmt(c.stealS, 2)} s, other ${fmt(c.otherS, 2)} s; ` +
-  `${fmt(c.busyS, 2)} of ${fmt(c.machineS, 2)} core-s busy (${os.cpus().length} cores)`;
 
 // ---------------------------------------------------------------------------------------------
 // CPU profile of one phase, summarised by self time
@@ -384,137 +254,6 @@ function printProfile(title: string, p: ProfileSummary) {
   for (const f of p.top.slice(0, 15)) {
     const label = f.via ? `${f.fn} (native, called from ${f.via})` : `${f.fn} ${f.where}`;
     console.log(`    ${fmt(f.share * 100, 1).padStart(5)} %  ${fmt(f.selfMs).padStart(6)} ms  ${label}`);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// 1. ceilings
-
-interface Rate {
-  count: number;
-  seconds: number;
-  perSecond: number;
-}
-const rate = (count: number, s: number): Rate => ({ count, seconds: s, perSecond: count / s });
-
-interface Ceilings {
-  messageBytes: number;
-  publishSerial: Rate;
-  publishWindowed: Rate;
-  publishWindowedOcc: Rate;
-  durableConsume: Rate;
-  orderedReplay: Rate;
-  upsertBatched: Rate;
-  upsertSingle: Rate;
-  cpu: CpuSpent;
-}
-
-async function natsCeilings(env: TestEnv, opts: Options, cleanups: (() => Promise<void>)[]) {
-  const { jsm, js } = env.messaging;
-  const names = env.names;
-  const stream = `${names.namespace.toUpperCase()}_BENCH`;
-  const root = `${names.root}_bench`;
-  await jsm.streams.add({
-    name: stream,
-    subjects: [`${root}.>`],
-    storage: StorageType.File,
-    num_replicas: 1,
-    duplicate_window: 2 * 60 * 1_000_000_000,
-  });
-  cleanups.push(async () => {
-    await jsm.streams.delete(stream).catch(() => undefined);
-  });
-  const body = Buffer.from(paddedJson({ id: randomUUID(), type: 'BenchMessage' }, MESSAGE_BYTES));
-  const subjects = Array.from({ length: 200 }, (_, i) => `${root}.s${i}`);
-
-  let t = performance.now();
-  for (let i = 0; i < opts.sizes.publishSerial; i++) await js.publish(subjects[i % 200]!, body);
-  const publishSerial = rate(opts.sizes.publishSerial, seconds(t));
-
-  t = performance.now();
-  await windowed(opts.sizes.publishWindowed, opts.window, (i) => js.publish(subjects[i % 200]!, body));
-  const publishWindowed = rate(opts.sizes.publishWindowed, seconds(t));
-
-  // what the component's append adds: Nats-Msg-Id and an expected last subject sequence, one
-  // append in flight per entity subject (as the keyed queue does), 256 subjects at once
-  const last = new Map<string, number>();
-  let next = 0;
-  t = performance.now();
-  await Promise.all(
-    Array.from({ length: opts.window }, async (_, w) => {
-      const subject = `${root}.occ${w}`;
-      while (next < opts.sizes.publishWindowed) {
-        next++;
-        const ack = await js.publish(subject, body, {
-          msgID: randomUUID(),
-          expect: { lastSubjectSequence: last.get(subject) ?? 0 },
-        });
-        last.set(subject, ack.seq);
-      }
-    }),
-  );
-  const publishWindowedOcc = rate(opts.sizes.publishWindowed, seconds(t));
-
-  const total = (await jsm.streams.info(stream)).state.messages;
-  await jsm.consumers.add(stream, {
-    durable_name: 'bench_consume',
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    max_ack_pending: 4096,
-  });
-  t = performance.now();
-  const durable = await (await js.consumers.get(stream, 'bench_consume')).consume({ max_messages: 512 });
-  let received = 0;
-  for await (const m of durable) {
-    m.ack();
-    if (++received >= total) break;
-  }
-  durable.stop();
-  const durableConsume = rate(received, seconds(t));
-
-  t = performance.now();
-  const ordered = await (await js.consumers.get(stream)).consume({ max_messages: 512 });
-  received = 0;
-  for await (const _m of ordered) if (++received >= total) break;
-  ordered.stop();
-  const orderedReplay = rate(received, seconds(t));
-
-  await jsm.streams.delete(stream);
-  return { publishSerial, publishWindowed, publishWindowedOcc, durableConsume, orderedReplay };
-}
-
-async function postgresCeilings(env: TestEnv, opts: Options) {
-  const schema = ident(env.names.schema('bench'));
-  const table = `${schema}.docs`;
-  await env.pool.query(`CREATE SCHEMA ${schema}`);
-  try {
-    await env.pool.query(
-      `CREATE TABLE ${table} (id text PRIMARY KEY, doc jsonb NOT NULL, version bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const upsert = `INSERT INTO ${table} (id, doc, version)
-      SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bigint[])
-      ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now()`;
-    const doc = (id: string, version: number) => paddedJson({ id, version, title: 'a board' }, MESSAGE_BYTES);
-    // the first half of the batches insert, the second half update the same rows
-    const distinct = Math.max(1, Math.floor(opts.sizes.upsertBatches / 2));
-    let t = performance.now();
-    for (let b = 0; b < opts.sizes.upsertBatches; b++) {
-      const ids = Array.from({ length: UPSERT_BATCH }, (_, j) => `b${(b % distinct) * UPSERT_BATCH + j}`);
-      await env.pool.query(upsert, [ids, ids.map((id) => doc(id, b)), ids.map(() => b)]);
-    }
-    const upsertBatched = rate(opts.sizes.upsertBatches * UPSERT_BATCH, seconds(t));
-
-    const single = `INSERT INTO ${table} (id, doc, version) VALUES ($1, $2, $3)
-      ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now()`;
-    t = performance.now();
-    for (let i = 0; i < opts.sizes.upsertSingle; i++) {
-      const id = `s${i % 1000}`;
-      await env.pool.query(single, [id, doc(id, i), i]);
-    }
-    const upsertSingle = rate(opts.sizes.upsertSingle, seconds(t));
-    return { upsertBatched, upsertSingle };
-  } finally {
-    await env.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   }
 }
 
