@@ -77,13 +77,16 @@ const sources = (dir: string): string[] =>
 
 const matches = (text: string, re: RegExp): string[] => [...text.matchAll(re)].map((m) => m[1]!);
 
+/** The runtime's service runners, all of which end in runUntilSignalled. */
+const SERVICE_RUNNERS = ['runUntilSignalled', 'runComponentService', 'runAggregatorService'];
+
 /** `process.env.X` read by the runtime every bundle contains, with numeric defaults (`?? 25_000`). */
 function runtimeEnv(calls: Set<string>): { names: Set<string>; defaults: Record<string, number> } {
   const names = new Set<string>();
   const defaults: Record<string, number> = {};
   for (const f of [...sources('common-events/src/runtime'), ...sources('common-http/src')]) {
     // SHUTDOWN_GRACE_MS is read by runUntilSignalled: only by the services that call it
-    if (f.endsWith('runtime/service.ts') && !calls.has('runUntilSignalled')) continue;
+    if (f.endsWith('runtime/service.ts') && !SERVICE_RUNNERS.some((r) => calls.has(r))) continue;
     const text = read(f);
     for (const m of text.matchAll(/process\.env\.([A-Z][A-Z0-9_]*)(?:\s*\?\?\s*([\d_]+))?/g)) {
       names.add(m[1]!);
@@ -127,7 +130,10 @@ export async function serviceTruth(service: ServiceSpec): Promise<ServiceTruth> 
     for (const key of Object.keys(baseConfig.shape)) truth.env.add(key);
   for (const key of facts.extendKeys) truth.env.add(key);
   const ops = facts.opsPorts.OPS_PORT;
-  if (ops !== undefined && facts.calls.has('serveOps')) truth.listen = { variable: 'OPS_PORT', port: ops };
+  const servesOps = ['serveOps', 'runComponentService', 'runAggregatorService'].some((c) =>
+    facts.calls.has(c),
+  );
+  if (ops !== undefined && servesOps) truth.listen = { variable: 'OPS_PORT', port: ops };
   // 3. variables the shared runtime reads directly
   const runtime = runtimeEnv(facts.calls);
   for (const name of runtime.names) truth.env.add(name);

@@ -1,6 +1,11 @@
 import type { Pool } from 'pg';
 import { Names } from '../names';
+import { buildAggregator } from './aggregator';
+import type { ComponentHooks } from './component';
 import type { BaseConfig } from './config';
+import { createRuntimeMetrics } from './metrics';
+import { serveOps } from './ops-server';
+import type { Projection } from './projection';
 import { createLogger, type Logger } from './logger';
 import { connectMessaging, ensureStreams, type Messaging } from './messaging';
 import { createPool } from './postgres';
@@ -87,4 +92,57 @@ export function together(...parts: Runnable[]): Runnable {
       for (const p of [...parts].reverse()) await p.stop();
     },
   };
+}
+
+/** A component's process: its consumers plus the probe/metrics endpoints on `OPS_PORT`. */
+export async function runComponentService(
+  service: string,
+  config: BaseConfig & { OPS_PORT: number },
+  build: (deps: {
+    messaging: Messaging;
+    logger: Logger;
+    hooks: ComponentHooks;
+  }) => Runnable & { bound: boolean },
+): Promise<void> {
+  const infra = await connectInfrastructure(service, config);
+  const metrics = createRuntimeMetrics(service);
+  const component = build({
+    messaging: infra.messaging,
+    logger: infra.logger,
+    hooks: metrics.component(service),
+  });
+  const ops = serveOps({
+    port: config.OPS_PORT,
+    logger: infra.logger,
+    readiness: { nats: () => !infra.messaging.nc.isClosed(), consumer: () => component.bound },
+    registry: metrics.registry,
+  });
+  await runUntilSignalled(together(ops, component), infra);
+}
+
+/** An aggregator's process: one projection folded into its views, probes and metrics on `OPS_PORT`. */
+export async function runAggregatorService(
+  service: string,
+  config: BaseConfig & { OPS_PORT: number },
+  projection: Projection,
+): Promise<void> {
+  const infra = await connectInfrastructure(service, config);
+  const metrics = createRuntimeMetrics(service);
+  const aggregator = buildAggregator({
+    ...infra,
+    projection,
+    hooks: { ...metrics.aggregator(projection.name), onFatal: () => process.kill(process.pid, 'SIGTERM') },
+  });
+  const ops = serveOps({
+    port: config.OPS_PORT,
+    logger: infra.logger,
+    readiness: {
+      nats: () => !infra.messaging.nc.isClosed(),
+      postgres: async () => (await infra.pool.query('SELECT 1')).rowCount === 1,
+      consumer: () => aggregator.bound,
+    },
+    registry: metrics.registry,
+  });
+  // probes answer while a standby waits for the leadership lock (not ready until it folds)
+  await runUntilSignalled(together(ops, aggregator), infra);
 }
