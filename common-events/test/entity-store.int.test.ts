@@ -39,3 +39,34 @@ test('a long entity is loaded from its snapshot plus the events after it, to the
   expect((await older.load(projectId)).state).toEqual(entity.state);
   expect(loads[1]).toMatchObject({ snapshotVersion: 0, replayed: 450 });
 });
+
+test('an event of a known type whose data breaks its contract is skipped like an unknown one, not fatal for the entity', async () => {
+  const unreadable: number[] = [];
+  const c = buildComponent({
+    messaging: env.messaging,
+    decider: counterDecider,
+    name: 'tolerant',
+    logger: createLogger('t', 'silent'),
+    store: { cacheSize: 1 },
+  });
+  const projectId = newId();
+  await c.handle(envelope('Increment', { projectId, by: 2 }, { userId: null }));
+  // written by something that ignored the contract: a known type, data that does not parse
+  const bad = envelope('Incremented', { projectId, by: 'two' }, { userId: null });
+  const ack = await env.messaging.js.publish(
+    env.names.entity('projects', projectId),
+    new TextEncoder().encode(JSON.stringify(bad)),
+  );
+  c.store.invalidate(projectId);
+  await expect(
+    c.handle(envelope('Increment', { projectId, by: 3 }, { userId: null })),
+  ).resolves.toMatchObject({
+    outcome: 'accepted',
+  });
+  const cold = new EntityStore<CounterState>(env.messaging, counterDecider, {
+    onUnreadable: (_subject, seq) => unreadable.push(seq),
+  });
+  const entity = await cold.load(projectId);
+  expect(entity.state).toEqual({ total: 5, count: 2, closed: false });
+  expect(unreadable).toEqual([ack.seq]);
+});
