@@ -4,3 +4,4 @@ export * from './gateway';
 export * from './problem';
 export * from './listen';
 export * from './openapi';
+export * from './context-api';

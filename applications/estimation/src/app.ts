@@ -1,15 +1,7 @@
-import { Router } from 'express';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import type { Logger, Messaging } from '@devpie/client-events';
-import {
-  authenticate,
-  CommandGateway,
-  createApp,
-  createTokenVerifier,
-  principalOf,
-  type KeySource,
-} from '@devpie/http-kit';
+import { contextApi, contextGateway, createApp, createTokenVerifier, type KeySource } from '@devpie/http-kit';
 import type { EstimationConfig } from './config';
 import { estimationOpenApi } from './openapi';
 import { estimateRoutes } from './routes/estimates';
@@ -32,28 +24,18 @@ export function buildEstimationApp(deps: EstimationAppDeps) {
   const names = messaging.names;
   const schema = names.schema('estimation');
   const views = new EstimationViews(pool, schema);
-  const gateway = new CommandGateway({
-    messaging,
-    pool,
-    aggregator: 'estimation',
-    viewSchema: schema,
-    appSchema: names.schema('estimation_app'),
-    maxWaitSeconds: config.MAX_WAIT_SECONDS,
-  });
+  const gateway = contextGateway(messaging, pool, 'estimation', config.MAX_WAIT_SECONDS);
   const verify = createTokenVerifier(
     { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
     deps.keySource ?? { jwksUri: config.JWKS_URL },
   );
 
-  const api = Router();
-  api.get('/openapi.json', (_req, res) => {
-    res.json(estimationOpenApi);
+  const api = contextApi({
+    openapi: estimationOpenApi,
+    gateway,
+    verify,
+    routes: [estimateRoutes({ views, gateway })],
   });
-  api.use(authenticate(verify));
-  api.get('/commands/:commandId', async (req, res) => {
-    res.json(await gateway.status(String(req.params.commandId), principalOf(res.locals).userId));
-  });
-  api.use(estimateRoutes({ views, gateway }));
 
   const app = createApp({
     logger,

@@ -3,12 +3,11 @@ import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import type { Logger, Messaging } from '@devpie/client-events';
 import {
-  authenticate,
-  CommandGateway,
+  contextApi,
+  contextGateway,
   createApp,
   createTokenVerifier,
   jwksDocument,
-  principalOf,
   type KeySource,
 } from '@devpie/http-kit';
 import type { IdentityConfig } from './config';
@@ -36,13 +35,7 @@ export function buildIdentityApp(deps: IdentityAppDeps) {
   const { config, messaging, pool, logger, keys } = deps;
   const names = messaging.names;
   const views = new IdentityViews(pool, names.schema('identity'));
-  const gateway = new CommandGateway({
-    messaging,
-    pool,
-    aggregator: 'identity',
-    viewSchema: names.schema('identity'),
-    appSchema: names.schema('identity_app'),
-  });
+  const gateway = contextGateway(messaging, pool, 'identity');
   const verify = createTokenVerifier(
     { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
     deps.keySource ?? { keys: [keys.publicKey] },
@@ -53,17 +46,13 @@ export function buildIdentityApp(deps: IdentityAppDeps) {
     res.set('Cache-Control', 'public, max-age=300').json(jwksDocument([keys.publicKey]));
   });
 
-  const api = Router();
-  api.get('/openapi.json', (_req, res) => {
-    res.json(identityOpenApi);
+  const api = contextApi({
+    openapi: identityOpenApi,
+    gateway,
+    verify,
+    publicRoutes: authRoutes({ config, keys, views, gateway }),
+    routes: [userRoutes({ views, gateway }), teamRoutes({ views, gateway })],
   });
-  api.use(authRoutes({ config, keys, views, gateway }));
-  api.use(authenticate(verify));
-  api.get('/commands/:commandId', async (req, res) => {
-    res.json(await gateway.status(String(req.params.commandId), principalOf(res.locals).userId));
-  });
-  api.use(userRoutes({ views, gateway }));
-  api.use(teamRoutes({ views, gateway }));
 
   const app = createApp({
     logger,

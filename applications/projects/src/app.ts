@@ -1,15 +1,7 @@
-import { Router } from 'express';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import type { Logger, Messaging } from '@devpie/client-events';
-import {
-  authenticate,
-  CommandGateway,
-  createApp,
-  createTokenVerifier,
-  principalOf,
-  type KeySource,
-} from '@devpie/http-kit';
+import { contextApi, contextGateway, createApp, createTokenVerifier, type KeySource } from '@devpie/http-kit';
 import type { ProjectsConfig } from './config';
 import { LiveBoards } from './live';
 import { boardRoutes } from './routes/board';
@@ -35,31 +27,23 @@ export function buildProjectsApp(deps: ProjectsAppDeps) {
   const names = messaging.names;
   const schema = names.schema('projects');
   const views = new ProjectsViews(pool, schema);
-  const gateway = new CommandGateway({
-    messaging,
-    pool,
-    aggregator: 'projects',
-    viewSchema: schema,
-    appSchema: names.schema('projects_app'),
-    maxWaitSeconds: config.MAX_WAIT_SECONDS,
-  });
+  const gateway = contextGateway(messaging, pool, 'projects', config.MAX_WAIT_SECONDS);
   const live = new LiveBoards(messaging, schema);
   const verify = createTokenVerifier(
     { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
     deps.keySource ?? { jwksUri: config.JWKS_URL },
   );
 
-  const api = Router();
-  api.get('/openapi.json', (_req, res) => {
-    res.json(projectsOpenApi);
+  const api = contextApi({
+    openapi: projectsOpenApi,
+    gateway,
+    verify,
+    routes: [
+      projectRoutes({ views, gateway }),
+      boardRoutes({ views, gateway }),
+      liveRoutes({ views, live, heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000, logger }),
+    ],
   });
-  api.use(authenticate(verify));
-  api.get('/commands/:commandId', async (req, res) => {
-    res.json(await gateway.status(String(req.params.commandId), principalOf(res.locals).userId));
-  });
-  api.use(projectRoutes({ views, gateway }));
-  api.use(boardRoutes({ views, gateway }));
-  api.use(liveRoutes({ views, live, heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000, logger }));
 
   const app = createApp({
     logger,
