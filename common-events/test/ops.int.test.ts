@@ -1,3 +1,4 @@
+import pino from 'pino';
 import {
   buildAggregator,
   buildComponent,
@@ -66,4 +67,31 @@ test('metrics count commands, retries, folded events and command-to-view latency
   expect(await ready.json()).toEqual({ status: 'not ready', checks: { bound: true, nats: false } });
   expect(await (await fetch(`${base}/metrics`)).text()).toContain('devpie_commands_total');
   await server.stop();
+});
+
+test('one trace id follows a command through the component log and the aggregator log', async () => {
+  const lines: { traceId?: string; traceIds?: string[]; msg: string }[] = [];
+  const sink = { write: (line: string) => void lines.push(JSON.parse(line)) };
+  const traced = pino({ level: 'debug' }, sink);
+  const component = buildComponent({
+    messaging: env.messaging,
+    decider: counterDecider,
+    name: 'traced-c',
+    logger: traced,
+  });
+  const aggregator = buildAggregator({
+    messaging: env.messaging,
+    pool: env.pool,
+    projection: counterProjection,
+    logger: traced,
+    durable: 'traced',
+    schema: env.names.schema('traced'),
+  });
+  await aggregator.start();
+  const traceId = `req-${newId()}`;
+  await component.handle(envelope('Increment', { projectId: newId(), by: 1 }, { userId: null, traceId }));
+  await eventually(() => (lines.some((l) => l.traceIds?.includes(traceId)) ? true : undefined));
+  await aggregator.stop();
+  expect(lines.find((l) => l.traceId === traceId)).toMatchObject({ msg: 'Increment accepted' });
+  expect(lines.find((l) => l.traceIds?.includes(traceId))).toMatchObject({ msg: 'views committed' });
 });

@@ -185,6 +185,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
           deleted: w.doc === null,
         })),
         times: events.map((e) => e.event.metadata.time),
+        traceIds: [...new Set(events.map((e) => e.event.metadata.traceId))],
         commands: outcomes.map((o) => ({
           commandId: o.commandId,
           status: o.status,
@@ -209,6 +210,9 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         batch[batch.length - 1]!.ack(); // ack-all: acknowledges the whole batch
         for (const m of batch) failures.delete(m.seq);
         position = result.position;
+        if (logger.isLevelEnabled('debug')) {
+          logger.debug({ traceIds: result.traceIds, position, size: batch.length }, 'views committed');
+        }
         const now = Date.now();
         opts.hooks?.onBatch?.({
           size: batch.length,

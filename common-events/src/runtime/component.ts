@@ -85,6 +85,13 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
         const { event, entity: next } = await store.append(entity, command, decision);
         const outcome: Outcome = isRejection(decision) ? 'rejected' : 'accepted';
         opts.hooks?.onOutcome?.(command.type, outcome, performance.now() - started);
+        if (logger.isLevelEnabled('debug')) {
+          const { traceId } = command.metadata;
+          logger.debug(
+            { traceId, commandId: command.id, eventId: event.id, outcome },
+            `${command.type} ${outcome}`,
+          );
+        }
         return { outcome, event, version: next.version };
       } catch (err) {
         if (!(err instanceof ConcurrencyError) || attempt >= conflictRetries) throw err;
