@@ -17,7 +17,7 @@
  * 5. Replay: a fresh projects aggregator catching up over EVENTS after ≥ N generated events.
  * 6. Hydration: deciding one command on a project with N prior events, cold (fresh EntityStore:
  *    snapshot + tail) and warm (cached).
- * Not measured yet (issue 8): HTTP `Prefer: wait` latency and HTTP ingress (autocannon).
+ * 3b/4. HTTP (bench/http.ts): `Prefer: wait` latency and autocannon ingress against the three apps.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -66,6 +66,7 @@ import {
   type Ceilings,
   type Rate,
 } from './ceilings';
+import { httpBench, type HttpResult } from './http';
 import { percentiles, type Percentiles } from './percentiles';
 
 // ---------------------------------------------------------------------------------------------
@@ -80,6 +81,7 @@ interface Options {
   hydrationEvents: number;
   loads: number[];
   latencySeconds: number;
+  http: { waitRequests: number; seconds: number; connections: number };
   sizes: { publishSerial: number; publishWindowed: number; upsertBatches: number; upsertSingle: number };
 }
 
@@ -92,6 +94,7 @@ function readOptions(): Options {
       hydration: { type: 'string' },
       loads: { type: 'string' },
       'latency-seconds': { type: 'string' },
+      'http-seconds': { type: 'string' },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -99,7 +102,7 @@ function readOptions(): Options {
   if (values.help) {
     console.log(
       'usage: npm run bench -- [--quick] [--commands N] [--replay N] [--hydration N]\n' +
-        '                        [--loads 200,1000,3000] [--latency-seconds S] [--seed N]',
+        '                        [--loads 200,1000,3000] [--latency-seconds S] [--http-seconds S] [--seed N]',
     );
     process.exit(0);
   }
@@ -109,7 +112,8 @@ function readOptions(): Options {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
     return n;
   };
-  const quick = values.quick;
+  // `npm run bench --quick` (without `--`) reaches the script as npm_config_quick, not as an argument
+  const quick = values.quick || process.env.npm_config_quick === 'true';
   const loads = (values.loads ?? (quick ? '200,1000' : '200,1000,3000')).split(',').map((s) => {
     const n = Number(s);
     if (!Number.isInteger(n) || n < 1) throw new Error('--loads: a comma-separated list of commands/s');
@@ -124,6 +128,11 @@ function readOptions(): Options {
     hydrationEvents: int('hydration', values.hydration, quick ? 2_000 : 10_000, 10),
     loads,
     latencySeconds: int('latency-seconds', values['latency-seconds'], quick ? 3 : 10, 1),
+    http: {
+      waitRequests: quick ? 50 : 300,
+      seconds: int('http-seconds', values['http-seconds'], quick ? 1 : 5, 1),
+      connections: 10,
+    },
     sizes: quick
       ? { publishSerial: 1_000, publishWindowed: 8_000, upsertBatches: 10, upsertSingle: 500 }
       : { publishSerial: 5_000, publishWindowed: 40_000, upsertBatches: 40, upsertSingle: 3_000 },
@@ -845,6 +854,34 @@ async function main() {
     await sys.stop();
     sys = undefined;
 
+    console.error('http: the three apps, Prefer: wait and autocannon…');
+    const http: HttpResult = await httpBench(opts.http);
+    rows.push(
+      row(L, `HTTP POST task with Prefer: wait → 201, one at a time, p50`, http.preferWait.ms.p50, 'ms'),
+    );
+    rows.push(
+      row(L, `HTTP POST task with Prefer: wait → 201, one at a time, p95`, http.preferWait.ms.p95, 'ms'),
+    );
+    rows.push(
+      row(L, `HTTP POST task with Prefer: wait → 201, one at a time, p99`, http.preferWait.ms.p99, 'ms'),
+    );
+    if (http.preferWait.created < http.preferWait.requests) {
+      problems.push(
+        `Prefer: wait: ${http.preferWait.requests - http.preferWait.created} requests did not answer 201`,
+      );
+    }
+    const I = `4. HTTP ingress (autocannon, ${opts.http.connections} connections, ${opts.http.seconds} s each, authenticated)`;
+    for (const r of http.ingress) {
+      rows.push(row(I, `${r.app} ${r.kind} ${r.endpoint}`, r.requestsPerSecond, 'req/s'));
+      rows.push(row(I, '  latency p50', r.latencyMs.p50, 'ms'));
+      rows.push(row(I, '  latency p99', r.latencyMs.p99, 'ms'));
+      if (r.non2xx > 0 || r.errors > 0) {
+        problems.push(
+          `${r.app} ${r.endpoint}: ${r.non2xx} non-2xx answers, ${r.errors} errors of ${r.requests}`,
+        );
+      }
+    }
+
     const rep = await replay(env, opts);
     const ceiling = Math.min(ceilings.orderedReplay.perSecond, ceilings.upsertBatched.perSecond);
     const R = `5. replay (fresh projects aggregator over ${fmt(rep.events)} events)`;
@@ -886,7 +923,6 @@ async function main() {
         `conflicts ${pipe.conflicts}; parked ${pipe.parked}; view command_outcomes ${JSON.stringify(pipe.viewOutcomes)}`,
     );
     console.log(`  pipeline ${pipe.cpu}`);
-    console.log('  not measured yet: HTTP Prefer: wait latency (3), HTTP ingress with autocannon (4)');
     for (const p of problems) console.log(`  CHECK FAILED: ${p}`);
     const failed = rows.filter((r) => r.pass === false).length;
     console.log(`\n  ${rows.filter((r) => r.pass).length} targets met, ${failed} missed`);
@@ -902,6 +938,7 @@ async function main() {
       ceilings,
       pipeline: pipe,
       latency: latencies,
+      http,
       replay: rep,
       hydration: hyd,
       problems,
