@@ -465,12 +465,16 @@ interface LatencyResult {
   achieved: number;
   seen: number;
   ms: Percentiles;
+  /** p50 and p99 by command type (ms). */
+  byType: Record<string, { count: number; p50: number; p99: number }>;
 }
 
 async function latency(env: TestEnv, sys: System, opts: Options, offered: number): Promise<LatencyResult> {
   const mix = commandMix(opts.seed + offered);
   const total = offered * opts.latencySeconds;
   const sentAt = new Map<string, number>();
+  const typeOf = new Map<string, string>();
+  const perType = new Map<string, number[]>();
   const samples: number[] = [];
   const watchers = [identityProjection, projectsProjection, estimationProjection].map((p) =>
     subscribeNotices(env.messaging, p.name, (notice) => {
@@ -480,6 +484,8 @@ async function latency(env: TestEnv, sys: System, opts: Options, offered: number
         if (at === undefined) continue;
         sentAt.delete(c.commandId);
         samples.push(now - at);
+        const type = typeOf.get(c.commandId) ?? '?';
+        perType.set(type, [...(perType.get(type) ?? []), now - at]);
       }
     }),
   );
@@ -493,6 +499,7 @@ async function latency(env: TestEnv, sys: System, opts: Options, offered: number
     while (sent < due) {
       const g = mix.next();
       sentAt.set(g.command.id, performance.now());
+      typeOf.set(g.command.id, g.command.type);
       publishes.push(publishCommand(env.messaging, g.set, g.command).catch(() => void failed++));
       sent++;
     }
@@ -513,6 +520,12 @@ async function latency(env: TestEnv, sys: System, opts: Options, offered: number
     achieved: sent / elapsed,
     seen: samples.length,
     ms: percentiles(samples),
+    byType: Object.fromEntries(
+      [...perType].map(([type, v]) => {
+        const p = percentiles(v);
+        return [type, { count: p.count, p50: p.p50, p99: p.p99 }];
+      }),
+    ),
   };
 }
 
@@ -923,6 +936,10 @@ async function main() {
         `conflicts ${pipe.conflicts}; parked ${pipe.parked}; view command_outcomes ${JSON.stringify(pipe.viewOutcomes)}`,
     );
     console.log(`  pipeline ${pipe.cpu}`);
+    for (const l of latencies) {
+      const parts = Object.entries(l.byType).map(([t, v]) => `${t} ${fmt(v.p50)}/${fmt(v.p99)}`);
+      console.log(`  latency at ${fmt(l.offered)}/s by type, p50/p99 ms: ${parts.join(', ')}`);
+    }
     for (const p of problems) console.log(`  CHECK FAILED: ${p}`);
     const failed = rows.filter((r) => r.pass === false).length;
     console.log(`\n  ${rows.filter((r) => r.pass).length} targets met, ${failed} missed`);
