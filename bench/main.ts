@@ -27,6 +27,7 @@ import {
   buildAggregator,
   buildComponent,
   createLogger,
+  createPool,
   DEFAULT_COLUMNS,
   encode,
   EntityStore,
@@ -44,7 +45,7 @@ import {
   type Envelope,
   type ProjectCommand,
 } from '@devpie/client-events';
-import { openTestEnv, type TestEnv } from '@devpie/client-events/testing/servers';
+import { openTestEnv, TEST_DATABASE_URL, type TestEnv } from '@devpie/client-events/testing/servers';
 import { buildIdentityComponent } from '@devpie/identity-component';
 import { buildProjectsComponent, projectDecider } from '@devpie/projects-component';
 import { buildEstimationComponent } from '@devpie/estimation-component';
@@ -332,6 +333,10 @@ interface System {
   outcomes: { accepted: number; rejected: number; duplicate: number };
   parked: number;
   conflicts: number;
+  /** handle() of every command (load + decide + append), ms; cleared by whoever reads it. */
+  handleMs: number[];
+  /** Per aggregator: batches committed, events in them, ms inside them. */
+  batches: Record<string, { count: number; events: number; ms: number }>;
   stop(): Promise<void>;
 }
 
@@ -339,8 +344,13 @@ async function startSystem(env: TestEnv): Promise<System> {
   const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
   const outcomes = { accepted: 0, rejected: 0, duplicate: 0 };
   const sys = { parked: 0, conflicts: 0 };
+  const handleMs: number[] = [];
+  const batches: System['batches'] = {};
   const hooks = {
-    onOutcome: (_t: string, o: keyof typeof outcomes) => void outcomes[o]++,
+    onOutcome: (_t: string, o: keyof typeof outcomes, ms: number) => {
+      outcomes[o]++;
+      handleMs.push(ms);
+    },
     onParked: () => void sys.parked++,
     onConflict: () => void sys.conflicts++,
   };
@@ -351,14 +361,31 @@ async function startSystem(env: TestEnv): Promise<System> {
     buildProjectsComponent({ messaging, logger, hooks }),
     buildEstimationComponent({ messaging, logger, hooks }),
   ];
-  const aggregators = [identityProjection, projectsProjection, estimationProjection].map((projection) =>
-    buildAggregator({ messaging: aggMessaging, pool: env.pool, projection, logger }),
+  // each aggregator with its own pool, as its own process has (its leadership lock holds a connection)
+  const pools = [1, 2, 3].map(() => createPool(TEST_DATABASE_URL));
+  const aggregators = [identityProjection, projectsProjection, estimationProjection].map((projection, i) =>
+    buildAggregator({
+      messaging: aggMessaging,
+      pool: pools[i]!,
+      projection,
+      logger,
+      hooks: {
+        onBatch({ size, ms }) {
+          const b = (batches[projection.name] ??= { count: 0, events: 0, ms: 0 });
+          b.count++;
+          b.events += size;
+          b.ms += ms;
+        },
+      },
+    }),
   );
   for (const a of aggregators) await a.start();
   for (const c of components) await c.start();
   return {
     aggregators,
     outcomes,
+    handleMs,
+    batches,
     get parked() {
       return sys.parked;
     },
@@ -368,6 +395,7 @@ async function startSystem(env: TestEnv): Promise<System> {
     async stop() {
       for (const c of components) await c.stop();
       for (const a of aggregators) await a.stop();
+      for (const p of pools) await p.end();
     },
   };
 }
@@ -411,6 +439,8 @@ interface PipelineResult {
   conflicts: number;
   events: number;
   viewOutcomes: Record<string, number>;
+  handleMs: Percentiles;
+  batches: System['batches'];
   cpu: string;
 }
 
@@ -418,6 +448,8 @@ async function pipeline(env: TestEnv, sys: System, opts: Options): Promise<Pipel
   const mix = commandMix(opts.seed);
   const work = Array.from({ length: opts.commands }, () => mix.next());
   const before = { ...sys.outcomes };
+  sys.handleMs.length = 0;
+  for (const k of Object.keys(sys.batches)) delete sys.batches[k];
   const events0 = await lastEventSeq(env);
   const cpu0 = cpuMark();
   const t = performance.now();
@@ -451,6 +483,8 @@ async function pipeline(env: TestEnv, sys: System, opts: Options): Promise<Pipel
     conflicts: sys.conflicts,
     events: last - events0,
     viewOutcomes,
+    handleMs: percentiles(sys.handleMs),
+    batches: structuredClone(sys.batches),
     cpu,
   };
 }
@@ -599,9 +633,10 @@ async function replay(env: TestEnv, opts: Options): Promise<ReplayResult> {
   const generate = await generateEvents(env, opts, toGenerate);
   const last = await lastEventSeq(env);
   const messaging = await env.connect('bench-replay');
+  const pool = createPool(TEST_DATABASE_URL);
   const aggregator = buildAggregator({
     messaging,
-    pool: env.pool,
+    pool,
     projection: projectsProjection,
     logger: createLogger('bench-replay', process.env.LOG_LEVEL ?? 'warn'),
     schema: env.names.schema('projects_replay'),
@@ -628,6 +663,7 @@ async function replay(env: TestEnv, opts: Options): Promise<ReplayResult> {
   }
   const run = rate(last, seconds(t));
   await aggregator.stop();
+  await pool.end();
   return {
     generated: generate.count,
     generate,
@@ -936,6 +972,16 @@ async function main() {
         `conflicts ${pipe.conflicts}; parked ${pipe.parked}; view command_outcomes ${JSON.stringify(pipe.viewOutcomes)}`,
     );
     console.log(`  pipeline ${pipe.cpu}`);
+    console.log(
+      `  pipeline handle() per command (load + decide + append): p50 ${fmt(pipe.handleMs.p50, 1)} ms, ` +
+        `p99 ${fmt(pipe.handleMs.p99, 1)} ms; aggregator batches: ` +
+        Object.entries(pipe.batches)
+          .map(
+            ([a, b]) =>
+              `${a} ${b.count} of ${fmt(b.events / Math.max(1, b.count), 1)} events, ${fmt(b.ms / 1000, 1)} s inside`,
+          )
+          .join('; '),
+    );
     for (const l of latencies) {
       const parts = Object.entries(l.byType).map(([t, v]) => `${t} ${fmt(v.p50)}/${fmt(v.p99)}`);
       console.log(`  latency at ${fmt(l.offered)}/s by type, p50/p99 ms: ${parts.join(', ')}`);
