@@ -2,8 +2,20 @@ import { Pool, type PoolClient } from 'pg';
 
 export type { Pool, PoolClient };
 
-export function createPool(connectionString: string, max = 10): Pool {
-  return new Pool({ connectionString, max, application_name: 'devpie' });
+/**
+ * A pool that survives the server going away: an idle connection that breaks (PostgreSQL
+ * restarted, a backend terminated) makes the pool emit `error`, which with no listener would end
+ * the process. pg has already dropped that client; the next query opens a new connection, and a
+ * query that was running fails to its caller as usual.
+ */
+export function createPool(
+  connectionString: string,
+  max = 10,
+  onIdleError: (err: Error) => void = () => undefined,
+): Pool {
+  const pool = new Pool({ connectionString, max, application_name: 'devpie' });
+  pool.on('error', onIdleError);
+  return pool;
 }
 
 /** A quoted SQL identifier. */

@@ -23,7 +23,9 @@ export async function connectInfrastructure(service: string, config: BaseConfig)
   const names = new Names(config.NAMESPACE);
   const messaging = await connectMessaging({ servers: config.NATS_URL.split(','), name: service, names });
   await ensureStreams(messaging, { replicas: config.STREAM_REPLICAS });
-  const pool = createPool(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, 10, (err) =>
+    logger.warn({ err }, 'idle Postgres connection lost; the pool opens a new one'),
+  );
   return {
     messaging,
     pool,
