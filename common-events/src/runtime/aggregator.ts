@@ -97,6 +97,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   let flushing: Promise<void> = Promise.resolve();
   let position = 0;
   let stopping = false;
+  /** Set first thing in stop(): no new consumer is opened after it. */
+  let halted = false;
   let leader: PoolClient | undefined;
   const lockKey = `devpie-aggregator:${schema}:${durable}`;
 
@@ -250,6 +252,62 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     return undefined;
   }
 
+  /** Recreates the durable at the position committed in Postgres and consumes from there. */
+  async function consumeFromCheckpoint(): Promise<ConsumerMessages> {
+    const committed = await inTransaction(pool, (client) => views.checkpoint(client, durable));
+    position = committed;
+    await resetDurable(messaging, {
+      stream,
+      durable,
+      filter,
+      ackPolicy: AckPolicy.All,
+      maxAckPending: maxBatch * 4,
+      ackWaitMs: opts.ackWaitMs,
+      startSeq: committed + 1,
+    });
+    const consumer = await messaging.js.consumers.get(stream, durable);
+    messages = await consumer.consume({ max_messages: maxBatch * 2, expires: PULL_EXPIRES_MS });
+    return messages;
+  }
+
+  /**
+   * Folds what the consumer delivers, in order. Deliveries are numbered by the consumer; a jump
+   * means the server delivered messages this instance never received (lost in flight when NATS
+   * restarted or the connection dropped). They would come back only after their ack wait, behind
+   * newer events, and acknowledging a newer one (ack-all) would acknowledge them unfolded: so what
+   * came before the gap is committed and the consumer starts again from the checkpoint.
+   */
+  async function run(first: ConsumerMessages): Promise<void> {
+    for (let iterator = first; ;) {
+      let received = 0;
+      let gap = false;
+      for await (const msg of iterator) {
+        const delivery = msg.info.deliverySequence;
+        if (delivery > received + 1) {
+          logger.warn(
+            { expected: received + 1, delivered: delivery },
+            'deliveries lost in flight; resuming from the checkpoint',
+          );
+          gap = true;
+          break;
+        }
+        received = delivery;
+        const pending = enqueue(msg);
+        if (pending) await pending; // back-pressure: one batch in flight
+      }
+      if (!gap || halted) return;
+      iterator.stop();
+      flushing = flushing.then(flush);
+      await flushing;
+      if (halted) return;
+      iterator = await consumeFromCheckpoint();
+      if (halted) {
+        iterator.stop();
+        return;
+      }
+    }
+  }
+
   return {
     views,
     durable,
@@ -270,28 +328,12 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         opts.hooks?.onFatal?.(err);
       });
       await leader.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
-      const committed = await inTransaction(pool, (client) => views.checkpoint(client, durable));
-      position = committed;
-      await resetDurable(messaging, {
-        stream,
-        durable,
-        filter,
-        ackPolicy: AckPolicy.All,
-        maxAckPending: maxBatch * 4,
-        ackWaitMs: opts.ackWaitMs,
-        startSeq: committed + 1,
-      });
-      const consumer = await messaging.js.consumers.get(stream, durable);
-      messages = await consumer.consume({ max_messages: maxBatch * 2, expires: PULL_EXPIRES_MS });
-      const iterator = messages;
-      loop = (async () => {
-        for await (const msg of iterator) {
-          const pending = enqueue(msg);
-          if (pending) await pending; // back-pressure: one batch in flight
-        }
-      })().catch((err: unknown) => logger.error({ err }, 'event loop ended'));
+      halted = false;
+      const iterator = await consumeFromCheckpoint();
+      loop = run(iterator).catch((err: unknown) => logger.error({ err }, 'event loop ended'));
     },
     async stop() {
+      halted = true;
       messages?.stop();
       await loop;
       flushing = flushing.then(flush);
