@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { runPhase, scenarios, type PhaseOptions, type RoundReport, type Scenario } from './suite';
+import { cleanups, runPhase, scenarios, type PhaseOptions, type RoundReport, type Scenario } from './suite';
 
 /**
  * `npm run test:faults`: the fault suite. Phase 1 runs on the machine's NATS and PostgreSQL and
@@ -72,8 +72,9 @@ async function main(): Promise<number> {
     const views = r.views.reduce((n, v) => n + v.tables.reduce((m, t) => m + t.equal, 0), 0);
     const rows = r.views.reduce((n, v) => n + v.tables.reduce((m, t) => m + t.live, 0), 0);
     console.log(
-      `${r.ok ? 'PASS' : 'FAIL'}  round ${r.round} ${r.scenario.padEnd(58)} acked ${String(r.load.acked).padStart(5)}  ` +
-        `commands ${o.commands} one-outcome ${o.accepted + o.rejected - o.doubled.length}  view rows ${views}/${rows}  parked ${r.parked.total} (unexpected ${r.parked.unexpected.length})`,
+      `${r.ok ? 'PASS' : 'FAIL'}  round ${String(r.round).padEnd(2)} acked ${String(r.load.acked).padStart(4)}  ` +
+        `commands ${String(o.commands).padStart(5)}, one outcome ${String(o.accepted + o.rejected - o.doubled.length).padStart(5)}  ` +
+        `view rows = replay ${views}/${rows}  parked ${r.parked.total} (unexpected ${r.parked.unexpected.length})  ${r.scenario}`,
     );
   }
   const failed = reports.filter((r) => !r.ok).length;
@@ -81,6 +82,14 @@ async function main(): Promise<number> {
     `${reports.length - failed}/${reports.length} rounds passed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
   return failed === 0 ? 0 : 1;
+}
+
+// interrupted: stop the services and the suite's own servers, drop what the namespace created
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: cleaning up`);
+    void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(130));
+  });
 }
 
 main().then(

@@ -264,6 +264,9 @@ export interface PhaseOptions {
 
 let roundCounter = 0;
 
+/** What a running phase must undo if the process is interrupted (main.ts runs them on SIGINT/SIGTERM). */
+export const cleanups = new Set<() => Promise<void>>();
+
 /** Starts the system (and the servers it needs), runs the rounds, checks after each, cleans up. */
 export async function runPhase(opts: PhaseOptions): Promise<RoundReport[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'devpie-faults-'));
@@ -271,6 +274,13 @@ export async function runPhase(opts: PhaseOptions): Promise<RoundReport[]> {
   let nats: PrivateNats | undefined;
   let postgres: PrivatePostgres | undefined;
   let sys: System | undefined;
+  const cleanup = async () => {
+    await sys?.close().catch((err: unknown) => opts.log(`cleanup: ${String(err)}`));
+    await nats?.stop();
+    await postgres?.stop();
+    if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+  cleanups.add(cleanup);
   try {
     if (opts.servers === 'private') {
       nats = await PrivateNats.start(dir);
@@ -293,10 +303,8 @@ export async function runPhase(opts: PhaseOptions): Promise<RoundReport[]> {
     );
     for (const faults of opts.scenarios) reports.push(await runRound(phase, faults, opts));
   } finally {
-    await sys?.close().catch((err: unknown) => opts.log(`cleanup: ${String(err)}`));
-    await nats?.stop();
-    await postgres?.stop();
-    if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
+    cleanups.delete(cleanup);
+    await cleanup();
   }
   return reports;
 }

@@ -89,18 +89,25 @@ export class System {
         );
       }
     }
-    // consumers first (their durables exist before anything is sent), identity before the apps that fetch its keys
-    for (const kind of ['component', 'aggregator'] as const) {
-      for (const s of sys.services.filter((x) => x.kind === kind)) s.start();
+    try {
+      await sys.startServices();
+    } catch (err) {
+      await sys.close();
+      throw err;
     }
-    await Promise.all(sys.services.filter((s) => s.kind !== 'app').map((s) => s.ready(60_000)));
-    const identity = sys.service('identity', 'app');
+    return sys;
+  }
+
+  private async startServices(): Promise<void> {
+    // consumers first (their durables exist before anything is sent), identity before the apps that fetch its keys
+    for (const s of this.services.filter((x) => x.kind !== 'app')) s.start();
+    await Promise.all(this.services.filter((s) => s.kind !== 'app').map((s) => s.ready(60_000)));
+    const identity = this.service('identity', 'app');
     identity.start();
     await identity.ready(60_000);
-    const apps = sys.services.filter((s) => s.kind === 'app' && s !== identity);
+    const apps = this.services.filter((s) => s.kind === 'app' && s !== identity);
     for (const s of apps) s.start();
     await Promise.all(apps.map((s) => s.ready(60_000)));
-    return sys;
   }
 
   /** Unexpected exits per service (the supervisor restarted each). */
