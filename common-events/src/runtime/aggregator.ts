@@ -59,6 +59,9 @@ export interface Aggregator {
   readonly bound: boolean;
 }
 
+/** The batch's message with the highest stream sequence. */
+const highestOf = (batch: JsMsg[]): JsMsg => batch.reduce((a, b) => (b.seq > a.seq ? b : a));
+
 class FoldError extends Error {
   constructor(
     readonly seq: number,
@@ -175,7 +178,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       }
       await views.write(client, writes);
       await views.recordOutcomes(client, outcomes);
-      const last = batch[batch.length - 1]!.seq;
+      // the highest, not the last: a redelivery of an older message may end a batch
+      const last = highestOf(batch).seq;
       if (last > applied) await views.saveCheckpoint(client, durable, last);
       await opts.hooks?.beforeCommit?.(batch.map((m) => m.seq));
       return {
@@ -209,7 +213,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       try {
         const result = await foldBatch(batch);
         await opts.hooks?.afterCommit?.(batch.map((m) => m.seq));
-        batch[batch.length - 1]!.ack(); // ack-all: acknowledges the whole batch
+        highestOf(batch).ack(); // ack-all: acknowledges the whole batch
         for (const m of batch) failures.delete(m.seq);
         position = result.position;
         if (logger.isLevelEnabled('debug')) {
