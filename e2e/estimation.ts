@@ -5,7 +5,7 @@ import { estimationProjection } from '@devpie/estimation-aggregator';
 import { buildEstimationApp } from '@devpie/estimation-app/src/app';
 import { estimationConfigSchema, type EstimationConfig } from '@devpie/estimation-app/src/config';
 import { buildEstimationComponent } from '@devpie/estimation-component';
-import type { RunningSystem } from './system';
+import { attachToSystem, type RunningSystem } from './system';
 
 export interface RunningEstimation {
   /** The Estimation HTTP app (supertest it). */
@@ -43,21 +43,8 @@ export async function addEstimation(
   const aggregator = buildAggregator({ ...deps, projection: estimationProjection });
   const service = buildEstimationApp({ ...deps, config, keySource: { keys: [sys.keys.publicKey] } });
   const parts: { start(): Promise<void>; stop(): Promise<void> }[] = [component, aggregator, service];
-  for (const p of parts) await p.start();
+  const stop = await attachToSystem(sys, parts, pool);
   sys.aggregators.push(aggregator);
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    for (const p of [...parts].reverse()) await p.stop();
-    await pool.end();
-  };
-  const stopSystem = sys.stop;
-  sys.stop = async () => {
-    await stop();
-    await stopSystem.call(sys);
-  };
 
   return { app: service.app, config, service, component, aggregator, pool, stop };
 }

@@ -5,7 +5,7 @@ import { projectsProjection } from '@devpie/projects-aggregator';
 import { buildProjectsApp } from '@devpie/projects-app/src/app';
 import { projectsConfigSchema, type ProjectsConfig } from '@devpie/projects-app/src/config';
 import { buildProjectsComponent } from '@devpie/projects-component';
-import type { RunningSystem } from './system';
+import { attachToSystem, type RunningSystem } from './system';
 
 export interface RunningProjects {
   /** The Projects HTTP app (supertest it, or `listen(0)` for SSE). */
@@ -47,21 +47,8 @@ export async function addProjects(
   const aggregator = buildAggregator({ ...deps, projection: projectsProjection });
   const service = buildProjectsApp({ ...deps, config, keySource });
   const parts: { start(): Promise<void>; stop(): Promise<void> }[] = [component, aggregator, service];
-  for (const p of parts) await p.start();
+  const stop = await attachToSystem(sys, parts, pool);
   sys.aggregators.push(aggregator);
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    for (const p of [...parts].reverse()) await p.stop();
-    await pool.end();
-  };
-  const stopSystem = sys.stop;
-  sys.stop = async () => {
-    await stop();
-    await stopSystem.call(sys);
-  };
 
   return {
     app: service.app,

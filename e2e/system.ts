@@ -48,3 +48,28 @@ export async function startSystem(): Promise<RunningSystem> {
     },
   };
 }
+
+/**
+ * Starts a context's services on a running system and chains their stop (in reverse, then their
+ * pool) in front of the system's own. `parts` may grow later (another replica); all are stopped.
+ */
+export async function attachToSystem(
+  sys: RunningSystem,
+  parts: { start(): Promise<void>; stop(): Promise<void> }[],
+  pool: { end(): Promise<void> },
+) {
+  for (const p of parts) await p.start();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const p of [...parts].reverse()) await p.stop();
+    await pool.end();
+  };
+  const stopSystem = sys.stop;
+  sys.stop = async () => {
+    await stop();
+    await stopSystem.call(sys);
+  };
+  return stop;
+}
