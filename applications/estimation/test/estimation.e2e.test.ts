@@ -7,6 +7,7 @@ import { keyId } from '@devpie/http-kit';
 import { addEstimation, type RunningEstimation } from '../../../e2e/estimation';
 import { addProjects, type RunningProjects } from '../../../e2e/projects';
 import { startSystem, type RunningSystem } from '../../../e2e/system';
+import { bearer, commandCount, signUp as signUpAs, WAIT, type SignedUp } from '../../../e2e/client';
 import type { EstimateRepresentation } from '../src/representation';
 
 let sys: RunningSystem;
@@ -22,33 +23,15 @@ afterAll(() => sys.stop());
 const api = () => request(estimation.app);
 const board = () => request(projects.app);
 const identity = () => request(sys.identity);
-const WAIT = { Prefer: 'wait=10' };
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 type Estimate = EstimateRepresentation;
-interface User {
-  email: string;
-  token: string;
-  user: { id: string };
-}
+type User = SignedUp;
 interface Project {
   id: string;
   columns: { id: string; title: string }[];
 }
 
-async function signUp(): Promise<User> {
-  const email = `e${newId().slice(0, 8)}@example.com`;
-  const res = await identity()
-    .post('/api/v1/auth/signup')
-    .send({ email, password: 'Three-Point-42', firstName: 'Ada', lastName: 'Lovelace' });
-  expect(res.status).toBe(201);
-  return { email, token: res.body.token, user: res.body.user };
-}
-
-async function commandCount(): Promise<number> {
-  const info = await sys.env.messaging.jsm.streams.info(sys.env.names.stream('COMMANDS'));
-  return info.state.messages;
-}
+const signUp = () => signUpAs(sys, 'Three-Point-42');
 
 /** A project made through the Projects app, once Estimation shows its estimate. */
 async function createProject(who: User, body: Record<string, unknown> = {}): Promise<Project> {
@@ -227,7 +210,7 @@ describe('a quote that follows its project', () => {
       return res.body.items?.length === 5 ? res.body.items : undefined;
     });
     expect(history[4]).toMatchObject({ kind: 'TaskEstimateRemoved', taskId: build, by: owner.user.id });
-    const before = await commandCount();
+    const before = await commandCount(sys);
     const gone = await putEstimate(owner, project.id, build, {
       optimistic: 1,
       likely: 1,
@@ -235,7 +218,7 @@ describe('a quote that follows its project', () => {
     }).set(WAIT);
     expect(gone.status).toBe(404);
     expect(gone.body).toMatchObject({ errors: [{ path: 'params.taskId' }] });
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
 
     // the project destroyed: the estimate stays readable, archived, and takes no more writes
     const dropped = await board().delete(`/api/v1/projects/${project.id}`).set(bearer(owner.token)).set(WAIT);
@@ -343,13 +326,13 @@ describe('a quote that follows its project', () => {
     const owner = await signUp();
     const project = await createProject(owner);
     const key = { 'Idempotency-Key': `rate-${newId()}` };
-    const before = await commandCount();
+    const before = await commandCount(sys);
     const a = await putRate(owner, project.id, { hourlyRate: '50', currency: 'EUR' }).set(key);
     const b = await putRate(owner, project.id, { hourlyRate: '50', currency: 'EUR' }).set(key).set(WAIT);
     expect(a.status).toBe(202);
     expect(b.status).toBe(200);
     expect(b.headers.location).toBe(a.headers.location);
-    expect(await commandCount()).toBe(before + 1);
+    expect(await commandCount(sys)).toBe(before + 1);
     const other = await putRate(owner, project.id, { hourlyRate: '60', currency: 'EUR' }).set(key);
     expect(other.status).toBe(422);
     expect(other.body.reason).toBe('IdempotencyKeyReused');
@@ -384,7 +367,7 @@ describe('bad input and other people’s projects', () => {
       expiresIn: 60,
     });
     const ok = { optimistic: 1, likely: 2, pessimistic: 3 };
-    const before = await commandCount();
+    const before = await commandCount(sys);
     const base = `/api/v1/estimates/projects/${project.id}`;
     const cases: [request.Test, number, string?][] = [
       [
@@ -443,7 +426,7 @@ describe('bad input and other people’s projects', () => {
       expect(res.body.status).toBe(status);
       if (field) expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
     }
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
     expect(await estimateWhen(owner, project.id, () => true)).toEqual(ready);
   });
 });
@@ -513,7 +496,7 @@ describe('access follows the project', () => {
     }).set(WAIT);
     expect(estimated.body.cost.expected).toEqual({ minor: 8000, amount: '80.00' });
 
-    const before = await commandCount();
+    const before = await commandCount(sys);
     for (const who of [commenter!, viewer!]) {
       const rate = await putRate(who, project.id, { hourlyRate: '1', currency: 'GBP' });
       const est = await putEstimate(who, project.id, task, { optimistic: 9, likely: 9, pessimistic: 9 });
@@ -526,7 +509,7 @@ describe('access follows the project', () => {
     ]) {
       expect((await req).status).toBe(404);
     }
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
 
     const history = await api()
       .get(`/api/v1/estimates/projects/${project.id}/history`)

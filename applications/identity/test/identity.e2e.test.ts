@@ -7,6 +7,7 @@ import { newId } from '@devpie/client-events';
 import { eventually } from '@devpie/client-events/testing';
 import { keyId } from '@devpie/http-kit';
 import { startSystem, type RunningSystem } from '../../../e2e/system';
+import { bearer, commandCount, signUp as signUpAs, WAIT } from '../../../e2e/client';
 
 let sys: RunningSystem;
 beforeAll(async () => {
@@ -15,24 +16,9 @@ beforeAll(async () => {
 afterAll(() => sys.stop());
 
 const api = () => request(sys.identity);
-const WAIT = { Prefer: 'wait=10' };
 const password = 'Correct-Horse-42';
 
-async function commandCount(): Promise<number> {
-  const info = await sys.env.messaging.jsm.streams.info(sys.env.names.stream('COMMANDS'));
-  return info.state.messages;
-}
-
-async function signUp(overrides: Record<string, unknown> = {}) {
-  const email = `u${newId().slice(0, 8)}@example.com`;
-  const res = await api()
-    .post('/api/v1/auth/signup')
-    .send({ email, password, firstName: 'Ada', lastName: 'Lovelace', ...overrides });
-  expect(res.status).toBe(201);
-  return { email, token: res.body.token as string, user: res.body.user as { id: string; email: string } };
-}
-
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+const signUp = (overrides: Record<string, unknown> = {}) => signUpAs(sys, password, overrides);
 
 describe('sign-up, sign-in and profile', () => {
   test('sign-up answers 201 with a token and the user; sign-in and /users/me follow', async () => {
@@ -83,13 +69,13 @@ describe('sign-up, sign-in and profile', () => {
 
   test('an address already registered (any case, any spaces) is 409 EmailTaken', async () => {
     const { email } = await signUp();
-    const before = await commandCount();
+    const before = await commandCount(sys);
     const res = await api()
       .post('/api/v1/auth/signup')
       .send({ email: ` ${email.toUpperCase()}`, password, firstName: 'B', lastName: 'C' });
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ reason: 'EmailTaken', status: 409 });
-    expect(await commandCount()).toBe(before + 1); // the refusal is a recorded rejection
+    expect(await commandCount(sys)).toBe(before + 1); // the refusal is a recorded rejection
   });
 
   test('two sign-ups racing for one address: exactly one wins', async () => {
@@ -225,7 +211,7 @@ describe('teams and memberships', () => {
       .set(WAIT)
       .send({ name: 'Private' });
     const teamId = team.body.id as string;
-    const before = await commandCount();
+    const before = await commandCount(sys);
     const cases: [request.Test, number, string?][] = [
       [api().get(`/api/v1/teams/${newId()}/memberships`).set(bearer(admin.token)), 404],
       [api().get(`/api/v1/teams/not-a-uuid/memberships`).set(bearer(admin.token)), 404],
@@ -279,7 +265,7 @@ describe('teams and memberships', () => {
       });
       if (field) expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
     }
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
   });
 
   test('Idempotency-Key: a retried request makes one command; a different body with the key is refused', async () => {
@@ -339,12 +325,12 @@ describe('bad input', () => {
       'body.locale',
     ],
   ])('%s → 400 naming the field, nothing written', async (_what, body, field) => {
-    const before = await commandCount();
+    const before = await commandCount(sys);
     const res = await signup(body);
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
   });
 
   test.each([

@@ -20,6 +20,7 @@ import { PROJECTS, projectsProjection, type ProjectDoc } from '@devpie/projects-
 import { evolve, findTask, initialState, type ProjectState } from '@devpie/projects-component';
 import { addProjects, type RunningProjects } from '../../../e2e/projects';
 import { startSystem, type RunningSystem } from '../../../e2e/system';
+import { bearer, commandCount, signUp as signUpAs, WAIT, type SignedUp } from '../../../e2e/client';
 
 let sys: RunningSystem;
 let projects: RunningProjects;
@@ -31,30 +32,12 @@ afterAll(() => sys.stop());
 
 const api = () => request(projects.app);
 const identity = () => request(sys.identity);
-const WAIT = { Prefer: 'wait=10' };
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const schema = () => ident(sys.env.names.schema('projects'));
 
 type Project = ProjectDoc & { role: string };
-interface User {
-  email: string;
-  token: string;
-  user: { id: string };
-}
+type User = SignedUp;
 
-async function signUp(): Promise<User> {
-  const email = `p${newId().slice(0, 8)}@example.com`;
-  const res = await identity()
-    .post('/api/v1/auth/signup')
-    .send({ email, password: 'Kanban-Board-42', firstName: 'Ada', lastName: 'Lovelace' });
-  expect(res.status).toBe(201);
-  return { email, token: res.body.token, user: res.body.user };
-}
-
-async function commandCount(): Promise<number> {
-  const info = await sys.env.messaging.jsm.streams.info(sys.env.names.stream('COMMANDS'));
-  return info.state.messages;
-}
+const signUp = () => signUpAs(sys, 'Kanban-Board-42');
 
 async function createProject(who: User, body: Record<string, unknown> = {}): Promise<Project> {
   const res = await api()
@@ -427,7 +410,7 @@ describe('access', () => {
     const owner = await signUp();
     const stranger = await signUp();
     const p = await createProject(owner);
-    const before = await commandCount();
+    const before = await commandCount(sys);
     const as = (r: request.Test) => r.set(bearer(stranger.token));
     for (const res of [
       await as(api().get(`/api/v1/projects/${p.id}`)),
@@ -442,7 +425,7 @@ describe('access', () => {
     }
     const list = await as(api().get('/api/v1/projects'));
     expect(list.body.items).toEqual([]);
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
   });
 
   test('a team project: members read; administrators and editors write; commenters and viewers get 403', async () => {
@@ -473,7 +456,7 @@ describe('access', () => {
 
     expect((await addTask(admin, p)).taskCount).toBe(1);
     expect((await addTask(editor, p)).taskCount).toBe(2);
-    const before = await commandCount();
+    const before = await commandCount(sys);
     for (const who of [commenter, viewer]) {
       const res = await api()
         .post(`/api/v1/projects/${p.id}/columns/${p.columns[0]!.id}/tasks`)
@@ -499,7 +482,7 @@ describe('access', () => {
       .send({ name: 'Sneaky', teamId });
     expect(asOutsider.status).toBe(422);
     expect(asOutsider.body.errors[0].path).toBe('body.teamId');
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
   });
 
   test('removing a member removes their access at once; a new role applies at once', async () => {
@@ -888,7 +871,7 @@ describe('bad input', () => {
     const p = await createProject(owner);
     const column = p.columns[0]!.id;
     const task = (await addTask(owner, p)).columns[0]!.tasks[0]!.id;
-    const before = await commandCount();
+    const before = await commandCount(sys);
     const as = (r: request.Test) => r.set(bearer(owner.token)).set('Content-Type', 'application/json');
     const post = (url: string, body: unknown) => as(api().post(url)).send(body as object);
     const patch = (url: string, body: unknown) => as(api().patch(url)).send(body as object);
@@ -969,13 +952,13 @@ describe('bad input', () => {
         paths: expect.arrayContaining([field]),
       });
     }
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
   });
 
   test('unknown and malformed ids are 404, a body over the limit 413; nothing written', async () => {
     const owner = await signUp();
     const p = await createProject(owner);
-    const before = await commandCount();
+    const before = await commandCount(sys);
     const as = (r: request.Test) => r.set(bearer(owner.token));
     const cases: [string, request.Test, number][] = [
       ['an unknown project', as(api().get(`/api/v1/projects/${newId()}`)), 404],
@@ -1020,7 +1003,7 @@ describe('bad input', () => {
       expect({ what, status: res.status }).toEqual({ what, status });
       expect(res.headers['content-type']).toContain('application/problem+json');
     }
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
   });
 
   test('an unknown task or column in a well-formed request is the component’s call: a recorded rejection', async () => {
@@ -1092,7 +1075,7 @@ describe('tokens', () => {
     ['another audience', () => bearer(sign({}, { subject: newId(), audience: 'someone-else' }))],
     ['no subject', () => bearer(sign({}, {}))],
   ])('%s → 401 on reads and writes, nothing written', async (_what, headers) => {
-    const before = await commandCount();
+    const before = await commandCount(sys);
     for (const req of [
       api().get('/api/v1/projects'),
       api().post('/api/v1/projects').send({ name: 'x' }),
@@ -1102,6 +1085,6 @@ describe('tokens', () => {
       expect(res.status).toBe(401);
       expect(res.headers['content-type']).toContain('application/problem+json');
     }
-    expect(await commandCount()).toBe(before);
+    expect(await commandCount(sys)).toBe(before);
   });
 });
