@@ -10,9 +10,9 @@ import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import type { Notice } from './notices';
 import { park } from './parking';
-import { inTransaction } from './postgres';
-import type { Doc, Projection, ViewWrite } from './projection';
-import { rowKey, ViewStore, type CommandOutcome } from './view-store';
+import type { Doc, Projection, RowKey, ViewWrite } from './projection';
+import { RowCache } from './row-cache';
+import { rowKey, ViewStore, type CommandOutcome, type PendingWrite } from './view-store';
 
 export interface AggregatorHooks {
   /** After each commit: batch size, its duration, the consumer's pending count, and per event the ms since its command was sent. */
@@ -41,6 +41,8 @@ export interface AggregatorOptions {
   maxWaitMs?: number;
   /** Attempts at folding one event before it is parked. */
   maxAttempts?: number;
+  /** View rows kept in memory between batches (0: read every touched row from Postgres). */
+  cacheRows?: number;
   hooks?: AggregatorHooks;
   /**
    * Publish a commit notice after each batch (default true). A rebuild into a new schema publishes
@@ -73,10 +75,41 @@ class FoldError extends Error {
   }
 }
 
+/** The checkpoint was not where this instance left it: a replay switched the views, or another instance wrote. */
+class CheckpointMovedError extends Error {
+  constructor(expected: number) {
+    super(`the checkpoint moved away from ${expected}`);
+    this.name = 'CheckpointMovedError';
+  }
+}
+
+/** A batch folded and ready to commit. */
+interface Prepared {
+  batch: JsMsg[];
+  /** The cache generation it was folded against; a failure since makes it stale. */
+  epoch: number;
+  /** Checkpoint before and after it (equal when the batch holds nothing new). */
+  expected: number;
+  highest: number;
+  writes: Map<string, PendingWrite>;
+  outcomes: CommandOutcome[];
+  toPark: { msg: JsMsg; err: unknown }[];
+  times: string[];
+  traceIds: string[];
+  /** Whether it has to reach Postgres: anything written, recorded or parked, or a checkpoint long unsaved. */
+  commit: boolean;
+  started: number;
+}
+
+/** Longest the checkpoint stays unsaved while every batch is of events this projection ignores. */
+const IDLE_CHECKPOINT_MS = 1_000;
+
 /**
  * Folds events into `jsonb` views: batches from a durable pull consumer (ack-all), one Postgres
- * transaction per batch that also moves the checkpoint; acked after COMMIT; anything at or below
- * the checkpoint is skipped on redelivery. Publishes a notice after each commit.
+ * statement per batch that moves the checkpoint (fenced on its previous value) and writes the
+ * rows; acked after COMMIT; anything at or below the checkpoint is skipped on redelivery. Rows
+ * come from a cache of what this instance wrote, and batch N+1 is folded while batch N commits.
+ * Publishes a notice after each commit.
  */
 export function buildAggregator(opts: AggregatorOptions): Aggregator {
   const { messaging, pool, projection, logger } = opts;
@@ -92,13 +125,28 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   const failures = new Map<number, { count: number; last: unknown }>();
   const filter =
     projection.categories.length === 1 ? names.categoryEvents(projection.categories[0]!) : names.allEvents();
+  const cache = new RowCache(opts.cacheRows ?? 5_000);
 
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
   let buffer: JsMsg[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  /** The commit in flight (and those queued behind it), in batch order. */
+  let committing: Promise<void> = Promise.resolve();
+  /** Highest stream sequence committed and acknowledged. */
   let position = 0;
+  /** The checkpoint in Postgres as this instance last committed or read it. */
+  let committedCheckpoint = 0;
+  /** The checkpoint in Postgres once the commits in flight are done. */
+  let plannedCheckpoint = 0;
+  /** Highest sequence folded so far (committed, in flight, or ignored without a commit). */
+  let folded = 0;
+  let checkpointSavedAt = 0;
+  /** Bumped on every failure: what was folded before it is folded again. */
+  let epoch = 0;
+  /** The epoch the last batch was folded in (-1: its fold failed). */
+  let foldedEpoch = 0;
   let stopping = false;
   /** Set first thing in stop(): no new consumer is opened after it. */
   let halted = false;
@@ -116,132 +164,230 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     throw new UnknownMessageTypeError(String((raw as { type?: unknown })?.type));
   }
 
-  /** One transaction for the batch; returns what changed for the notice. */
-  async function foldBatch(batch: JsMsg[]) {
-    const toPark: { msg: JsMsg; err: unknown }[] = [];
-    return inTransaction(pool, async (client) => {
-      const applied = await views.checkpoint(client, durable);
-      const fresh = batch.filter((m) => m.seq > applied);
-      const events: { msg: JsMsg; event: Envelope; category: Category }[] = [];
-      for (const msg of fresh) {
-        try {
-          const parsed = parseEvent(msg);
-          if ('event' in parsed) events.push({ msg, ...parsed });
-        } catch (err) {
-          toPark.push({ msg, err });
-        }
-      }
-      const rows = await views.load(
-        client,
-        events.flatMap((e) => projection.touches(e.event)),
-      );
-      const writes = new Map<string, ViewWrite & { version: number }>();
-      const outcomes: CommandOutcome[] = [];
-      const view = { get: (table: string, id: string) => rows.get(rowKey(table, id)) };
-      for (const { msg, event, category } of events) {
-        const failed = failures.get(msg.seq);
-        if (failed && failed.count >= maxAttempts) {
-          toPark.push({ msg, err: new FoldError(msg.seq, { cause: failed.last }) });
-          continue;
-        }
-        let changes: ViewWrite[];
-        try {
-          changes = projection.fold(view, event, msg.seq);
-        } catch (cause) {
-          failures.set(msg.seq, { count: (failures.get(msg.seq)?.count ?? 0) + 1, last: cause });
-          throw new FoldError(msg.seq, { cause });
-        }
-        for (const w of changes) {
-          const key = rowKey(w.table, w.id);
-          if (w.doc === null) rows.delete(key);
-          else rows.set(key, w.doc as Doc);
-          writes.set(key, { ...w, version: msg.seq });
-        }
-        if (event.metadata.causationId && projection.ownCategories.includes(category)) {
-          const rejected = event.type === COMMAND_REJECTED ? (event.data as CommandRejected) : undefined;
-          outcomes.push({
-            commandId: event.metadata.causationId,
-            status: rejected ? 'rejected' : 'accepted',
-            type: rejected ? rejected.commandType : event.type,
-            entity: msg.subject.slice(names.root.length),
-            reason: rejected?.reason,
-            message: rejected?.message,
-            eventId: event.id,
-            position: msg.seq,
-          });
-        }
-      }
-      for (const { msg, err } of toPark) {
-        await park(messaging, durable, msg, err);
-        opts.hooks?.onParked?.(err instanceof Error ? err.name : 'Error');
-        logger.error({ err, subject: msg.subject, seq: msg.seq }, 'event parked');
-      }
-      await views.write(client, writes);
-      await views.recordOutcomes(client, outcomes);
-      // the highest, not the last: a redelivery of an older message may end a batch
-      const last = highestOf(batch).seq;
-      if (last > applied) await views.saveCheckpoint(client, durable, last);
-      await opts.hooks?.beforeCommit?.(batch.map((m) => m.seq));
-      return {
-        position: Math.max(last, applied),
-        changes: [...writes.values()].map((w) => ({
-          table: w.table,
-          id: w.id,
-          version: w.version,
-          deleted: w.doc === null,
-        })),
-        times: events.map((e) => e.event.metadata.time),
-        traceIds: [...new Set(events.map((e) => e.event.metadata.traceId))],
-        commands: outcomes.map((o) => ({
-          commandId: o.commandId,
-          status: o.status,
-          reason: o.reason,
-          position: o.position,
-        })),
-      };
-    });
+  /** The rows the events touch: from the cache, the rest in one query per table. */
+  async function rowsFor(keys: RowKey[], at: number): Promise<Map<string, Doc>> {
+    const rows = new Map<string, Doc>();
+    const missing: RowKey[] = [];
+    for (const k of keys) {
+      const key = rowKey(k.table, k.id);
+      const doc = cache.get(key);
+      if (doc === undefined) missing.push(k);
+      else if (doc !== null) rows.set(key, doc);
+    }
+    if (missing.length === 0) return rows;
+    const loaded = await views.load(pool, missing);
+    for (const k of missing) {
+      const key = rowKey(k.table, k.id);
+      const doc = loaded.get(key);
+      if (doc) rows.set(key, doc);
+      if (at === epoch) cache.set(key, doc ?? null);
+    }
+    return rows;
   }
 
+  /** Folds a batch on top of what is committed or in flight; pure but for loading rows. */
+  async function prepare(batch: JsMsg[]): Promise<Prepared> {
+    const started = performance.now();
+    const at = epoch;
+    const basis = folded;
+    const toPark: Prepared['toPark'] = [];
+    const fresh = batch.filter((m) => m.seq > basis);
+    const events: { msg: JsMsg; event: Envelope; category: Category }[] = [];
+    for (const msg of fresh) {
+      try {
+        const parsed = parseEvent(msg);
+        if ('event' in parsed) events.push({ msg, ...parsed });
+      } catch (err) {
+        toPark.push({ msg, err });
+      }
+    }
+    const rows = await rowsFor(
+      events.flatMap((e) => projection.touches(e.event)),
+      at,
+    );
+    if (at !== epoch) throw new CheckpointMovedError(plannedCheckpoint);
+    const writes = new Map<string, PendingWrite>();
+    const outcomes: CommandOutcome[] = [];
+    const view = { get: (table: string, id: string) => rows.get(rowKey(table, id)) };
+    for (const { msg, event, category } of events) {
+      const failed = failures.get(msg.seq);
+      if (failed && failed.count >= maxAttempts) {
+        toPark.push({ msg, err: new FoldError(msg.seq, { cause: failed.last }) });
+        continue;
+      }
+      let changes: ViewWrite[];
+      try {
+        changes = projection.fold(view, event, msg.seq);
+      } catch (cause) {
+        failures.set(msg.seq, { count: (failures.get(msg.seq)?.count ?? 0) + 1, last: cause });
+        throw new FoldError(msg.seq, { cause });
+      }
+      for (const w of changes) {
+        const key = rowKey(w.table, w.id);
+        if (w.doc === null) rows.delete(key);
+        else rows.set(key, w.doc as Doc);
+        writes.set(key, { ...w, version: msg.seq });
+      }
+      if (event.metadata.causationId && projection.ownCategories.includes(category)) {
+        const rejected = event.type === COMMAND_REJECTED ? (event.data as CommandRejected) : undefined;
+        outcomes.push({
+          commandId: event.metadata.causationId,
+          status: rejected ? 'rejected' : 'accepted',
+          type: rejected ? rejected.commandType : event.type,
+          entity: msg.subject.slice(names.root.length),
+          reason: rejected?.reason,
+          message: rejected?.message,
+          eventId: event.id,
+          position: msg.seq,
+        });
+      }
+    }
+    // the highest, not the last: a redelivery of an older message may end a batch
+    const highest = Math.max(basis, highestOf(batch).seq);
+    const expected = plannedCheckpoint;
+    const commit =
+      writes.size > 0 ||
+      outcomes.length > 0 ||
+      toPark.length > 0 ||
+      (highest > expected && Date.now() - checkpointSavedAt > IDLE_CHECKPOINT_MS);
+    // what the next batch folds on: this one's rows, as if committed (a failure clears them)
+    for (const [key, w] of writes) cache.set(key, w.doc === null ? null : (w.doc as Doc));
+    folded = highest;
+    if (commit) plannedCheckpoint = highest;
+    return {
+      batch,
+      epoch: at,
+      expected,
+      highest,
+      writes,
+      outcomes,
+      toPark,
+      times: events.map((e) => e.event.metadata.time),
+      traceIds: [...new Set(events.map((e) => e.event.metadata.traceId))],
+      commit,
+      started,
+    };
+  }
+
+  /** Parks what it must, commits the batch (fenced on the checkpoint) and acknowledges it. */
+  async function commit(p: Prepared): Promise<void> {
+    for (const { msg, err } of p.toPark) {
+      await park(messaging, durable, msg, err);
+      opts.hooks?.onParked?.(err instanceof Error ? err.name : 'Error');
+      logger.error({ err, subject: msg.subject, seq: msg.seq }, 'event parked');
+    }
+    const seqs = p.batch.map((m) => m.seq);
+    if (p.commit) {
+      const client = await pool.connect();
+      try {
+        if ((await views.lockCheckpoint(client, durable)) !== p.expected) {
+          throw new CheckpointMovedError(p.expected);
+        }
+        const moved = await views.commitBatch(client, {
+          name: durable,
+          expected: p.expected,
+          position: p.highest,
+          writes: p.writes,
+          outcomes: p.outcomes,
+        });
+        if (!moved) throw new CheckpointMovedError(p.expected);
+        await opts.hooks?.beforeCommit?.(seqs);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+      committedCheckpoint = p.highest;
+      checkpointSavedAt = Date.now();
+      await opts.hooks?.afterCommit?.(seqs);
+    }
+    highestOf(p.batch).ack(); // ack-all: acknowledges the whole batch
+    for (const m of p.batch) failures.delete(m.seq);
+    position = Math.max(position, p.highest);
+    if (!p.commit) return;
+    if (logger.isLevelEnabled('debug')) {
+      logger.debug({ traceIds: p.traceIds, position, size: p.batch.length }, 'views committed');
+    }
+    const now = Date.now();
+    opts.hooks?.onBatch?.({
+      size: p.batch.length,
+      ms: performance.now() - p.started,
+      pending: p.batch[p.batch.length - 1]!.info.pending,
+      commandToViewMs: p.times.map((t) => now - Date.parse(t)),
+    });
+    const notice: Notice = {
+      aggregator: projection.name,
+      schema,
+      position: p.highest,
+      changes: [...p.writes.values()].map((w) => ({
+        table: w.table,
+        id: w.id,
+        version: w.version,
+        deleted: w.doc === null,
+      })),
+      commands: p.outcomes.map((o) => ({
+        commandId: o.commandId,
+        status: o.status,
+        reason: o.reason,
+        position: o.position,
+      })),
+    };
+    if (opts.notices !== false) messaging.nc.publish(names.notice(projection.name), JSON.stringify(notice));
+  }
+
+  /** After a failure: forget the cache and anything folded on it, and read the checkpoint again. */
+  async function reset(): Promise<void> {
+    epoch++;
+    cache.clear();
+    folded = plannedCheckpoint = committedCheckpoint;
+    const at = epoch;
+    const committed = await views.checkpoint(pool, durable);
+    if (at === epoch) folded = plannedCheckpoint = committedCheckpoint = committed;
+  }
+
+  /** Commits one batch, folding it again after a failure (its own or an earlier batch's), until it lands. */
+  async function commitInOrder(batch: JsMsg[], prepared: Promise<Prepared>): Promise<void> {
+    let next: Promise<Prepared> = prepared;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        let p = await next;
+        if (p.epoch !== epoch) p = await prepare(batch);
+        await commit(p);
+        return;
+      } catch (err) {
+        if (stopping) throw err;
+        const moved = err instanceof CheckpointMovedError;
+        if (moved) logger.info({ err }, 'checkpoint moved; folding again from it');
+        else
+          logger.warn({ err, attempt, first: batch[0]!.seq, size: batch.length }, 'batch failed; retrying');
+        await reset().catch((e: unknown) => logger.warn({ err: e }, 'checkpoint not read'));
+        if (!moved) await new Promise((r) => setTimeout(r, backoffMs(attempt)));
+        next = prepare(batch);
+      }
+    }
+  }
+
+  /** Folds the buffer and queues its commit; resolves once it is folded and the commit before it is done. */
   async function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
     const batch = buffer;
     buffer = [];
     if (batch.length === 0) return;
-    const started = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await foldBatch(batch);
-        await opts.hooks?.afterCommit?.(batch.map((m) => m.seq));
-        highestOf(batch).ack(); // ack-all: acknowledges the whole batch
-        for (const m of batch) failures.delete(m.seq);
-        position = result.position;
-        if (logger.isLevelEnabled('debug')) {
-          logger.debug({ traceIds: result.traceIds, position, size: batch.length }, 'views committed');
-        }
-        const now = Date.now();
-        opts.hooks?.onBatch?.({
-          size: batch.length,
-          ms: performance.now() - started,
-          pending: batch[batch.length - 1]!.info.pending,
-          commandToViewMs: result.times.map((t) => now - Date.parse(t)),
-        });
-        const notice: Notice = {
-          aggregator: projection.name,
-          schema,
-          position: result.position,
-          changes: result.changes,
-          commands: result.commands,
-        };
-        if (opts.notices !== false)
-          messaging.nc.publish(names.notice(projection.name), JSON.stringify(notice));
-        return;
-      } catch (err) {
-        if (stopping) throw err;
-        logger.warn({ err, attempt, first: batch[0]!.seq, size: batch.length }, 'batch failed; retrying');
-        await new Promise((r) => setTimeout(r, backoffMs(attempt)));
-      }
-    }
+    // batches are folded in order on top of each other: after a failure, the ones queued before
+    // this one are folded again (and committed) first
+    if (foldedEpoch !== epoch) await committing;
+    const prepared = prepare(batch);
+    const folding = prepared.then(
+      (p) => void (foldedEpoch = p.epoch),
+      () => void (foldedEpoch = -1), // handled in commitInOrder
+    );
+    const before = committing;
+    committing = before.then(() => commitInOrder(batch, prepared));
+    // the next batch is folded on this one's rows: not before this fold is done
+    await Promise.all([before, folding]);
   }
 
   function enqueue(msg: JsMsg): Promise<void> | undefined {
@@ -258,8 +404,11 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
 
   /** Recreates the durable at the position committed in Postgres and consumes from there. */
   async function consumeFromCheckpoint(): Promise<ConsumerMessages> {
-    const committed = await inTransaction(pool, (client) => views.checkpoint(client, durable));
-    position = committed;
+    const committed = await views.checkpoint(pool, durable);
+    // whatever was cached or folded before may be older than the views now are
+    epoch++;
+    cache.clear();
+    position = folded = plannedCheckpoint = committedCheckpoint = committed;
     await resetDurable(messaging, {
       stream,
       durable,
@@ -297,12 +446,13 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         }
         received = delivery;
         const pending = enqueue(msg);
-        if (pending) await pending; // back-pressure: one batch in flight
+        if (pending) await pending; // back-pressure: one batch folding, one committing
       }
       if (!gap || halted) return;
       iterator.stop();
       flushing = flushing.then(flush);
       await flushing;
+      await committing;
       if (halted) return;
       iterator = await consumeFromCheckpoint();
       if (halted) {
@@ -342,9 +492,10 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       await loop;
       flushing = flushing.then(flush);
       stopping = true;
-      await flushing.catch((err: unknown) =>
-        logger.warn({ err }, 'last batch not committed; it will be redelivered'),
-      );
+      await flushing
+        .then(() => committing)
+        .catch((err: unknown) => logger.warn({ err }, 'last batch not committed; it will be redelivered'));
+      committing = Promise.resolve();
       messages = undefined;
       if (leader) {
         await leader.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);

@@ -54,27 +54,34 @@ export class ViewStore {
     }
   }
 
-  /** Locks the checkpoint row for the transaction and returns the last applied stream sequence. */
-  async checkpoint(client: PoolClient, name: string): Promise<number> {
-    await client.query(
-      `INSERT INTO ${ident(this.schema)}.checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING`,
-      [name],
-    );
+  /** The last applied stream sequence (the row is created at 0 the first time). */
+  async checkpoint(client: Pool | PoolClient, name: string): Promise<number> {
     const { rows } = await client.query<{ position: string }>(
-      `SELECT position FROM ${ident(this.schema)}.checkpoints WHERE name = $1 FOR UPDATE`,
+      `WITH created AS (
+         INSERT INTO ${ident(this.schema)}.checkpoints (name, position) VALUES ($1, 0)
+         ON CONFLICT (name) DO NOTHING RETURNING position
+       )
+       SELECT position FROM created UNION ALL SELECT position FROM ${ident(this.schema)}.checkpoints WHERE name = $1`,
       [name],
     );
     return Number(rows[0]!.position);
   }
 
-  async saveCheckpoint(client: PoolClient, name: string, position: number): Promise<void> {
-    await client.query(
-      `UPDATE ${ident(this.schema)}.checkpoints SET position = $2, updated_at = now() WHERE name = $1`,
-      [name, position],
-    );
+  /**
+   * Opens the batch's transaction and locks the checkpoint row, in one round trip. The lock comes
+   * first so that a replay's switch (which holds it while it renames the schemas) is waited for
+   * before the batch's writes are parsed: they then name the views the switch put in place.
+   */
+  async lockCheckpoint(client: PoolClient, name: string): Promise<number> {
+    const literal = `'${name.replace(/'/g, "''")}'`;
+    const results = (await client.query(
+      `BEGIN; SELECT position FROM ${ident(this.schema)}.checkpoints WHERE name = ${literal} FOR UPDATE`,
+    )) as unknown as { rows: { position: string }[] }[];
+    const row = results[1]?.rows[0];
+    return row ? Number(row.position) : -1;
   }
 
-  async load(client: PoolClient, keys: RowKey[]): Promise<Map<string, Doc>> {
+  async load(client: Pool | PoolClient, keys: RowKey[]): Promise<Map<string, Doc>> {
     const byTable = new Map<string, Set<string>>();
     for (const k of keys) {
       if (!byTable.has(k.table)) byTable.set(k.table, new Set());
@@ -91,10 +98,22 @@ export class ViewStore {
     return out;
   }
 
-  /** Writes the last state of every changed row: one upsert and one delete per table. */
-  async write(client: PoolClient, writes: Map<string, ViewWrite & { version: number }>): Promise<void> {
-    const byTable = new Map<string, (ViewWrite & { version: number })[]>();
-    for (const w of writes.values()) {
+  /**
+   * One statement for a batch: the checkpoint moves from `expected` to `position` and, only if it
+   * was at `expected`, every changed row is upserted or deleted and the command outcomes recorded.
+   * Returns false (nothing written) when the checkpoint was elsewhere: another writer (a replay's
+   * switch, a zombie instance) moved it, and the caller must reload before folding again.
+   */
+  async commitBatch(client: PoolClient, batch: BatchCommit): Promise<boolean> {
+    const params: unknown[] = [batch.name, batch.position, batch.expected];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    const fenced = 'EXISTS (SELECT 1 FROM cp)';
+    const steps = [
+      `cp AS (UPDATE ${ident(this.schema)}.checkpoints SET position = $2, updated_at = now()
+              WHERE name = $1 AND position = $3 RETURNING 1)`,
+    ];
+    const byTable = new Map<string, PendingWrite[]>();
+    for (const w of batch.writes.values()) {
       if (!byTable.has(w.table)) byTable.set(w.table, []);
       byTable.get(w.table)!.push(w);
     }
@@ -102,38 +121,58 @@ export class ViewStore {
       const upserts = rows.filter((r) => r.doc !== null);
       const deletes = rows.filter((r) => r.doc === null).map((r) => r.id);
       if (upserts.length > 0) {
-        await client.query(
-          // one JSON parameter: node-postgres escapes a jsonb[] array literal at half the speed
-          `INSERT INTO ${this.table(table)} (id, doc, version)
-           SELECT r.id, r.doc, r.version FROM jsonb_to_recordset($1::jsonb) AS r(id text, doc jsonb, version bigint)
-           ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now()`,
-          [JSON.stringify(upserts.map((r) => ({ id: r.id, doc: r.doc, version: r.version })))],
+        // one JSON parameter: node-postgres escapes a jsonb[] array literal at half the speed
+        const json = param(
+          JSON.stringify(upserts.map((r) => ({ id: r.id, doc: r.doc, version: r.version }))),
+        );
+        steps.push(
+          `u${steps.length} AS (INSERT INTO ${this.table(table)} (id, doc, version)
+             SELECT r.id, r.doc, r.version FROM jsonb_to_recordset(${json}::jsonb) AS r(id text, doc jsonb, version bigint)
+             WHERE ${fenced}
+             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now())`,
         );
       }
       if (deletes.length > 0) {
-        await client.query(`DELETE FROM ${this.table(table)} WHERE id = ANY($1::text[])`, [deletes]);
+        steps.push(
+          `d${steps.length} AS (DELETE FROM ${this.table(table)} WHERE id = ANY(${param(deletes)}::text[]) AND ${fenced})`,
+        );
       }
     }
-  }
-
-  async recordOutcomes(client: PoolClient, outcomes: CommandOutcome[]): Promise<void> {
-    if (outcomes.length === 0) return;
-    await client.query(
-      `INSERT INTO ${ident(this.schema)}.command_outcomes (command_id, status, type, entity, reason, message, event_id, position)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::bigint[])
-       ON CONFLICT (command_id) DO NOTHING`,
-      [
-        outcomes.map((o) => o.commandId),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => o.type),
-        outcomes.map((o) => o.entity),
-        outcomes.map((o) => o.reason ?? null),
-        outcomes.map((o) => o.message ?? null),
-        outcomes.map((o) => o.eventId),
-        outcomes.map((o) => o.position),
-      ],
+    const o = batch.outcomes;
+    if (o.length > 0) {
+      const cols = [
+        param(o.map((x) => x.commandId)) + '::uuid[]',
+        param(o.map((x) => x.status)) + '::text[]',
+        param(o.map((x) => x.type)) + '::text[]',
+        param(o.map((x) => x.entity)) + '::text[]',
+        param(o.map((x) => x.reason ?? null)) + '::text[]',
+        param(o.map((x) => x.message ?? null)) + '::text[]',
+        param(o.map((x) => x.eventId)) + '::uuid[]',
+        param(o.map((x) => x.position)) + '::bigint[]',
+      ];
+      steps.push(
+        `o AS (INSERT INTO ${ident(this.schema)}.command_outcomes (command_id, status, type, entity, reason, message, event_id, position)
+           SELECT * FROM unnest(${cols.join(', ')}) WHERE ${fenced}
+           ON CONFLICT (command_id) DO NOTHING)`,
+      );
+    }
+    const { rows } = await client.query<{ moved: number }>(
+      `WITH ${steps.join(',\n')} SELECT count(*)::int AS moved FROM cp`,
+      params,
     );
+    return rows[0]!.moved === 1;
   }
+}
+
+export type PendingWrite = ViewWrite & { version: number };
+
+/** What one batch commits: the checkpoint move, the last state of every changed row, the outcomes. */
+export interface BatchCommit {
+  name: string;
+  expected: number;
+  position: number;
+  writes: Map<string, PendingWrite>;
+  outcomes: CommandOutcome[];
 }
 
 export const rowKey = (table: string, id: string): string => `${table}\u0000${id}`;
