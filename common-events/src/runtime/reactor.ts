@@ -6,6 +6,7 @@ import { decode, type AnyMessageSet } from '../registry';
 import { backoffMs, ensureDurable, isUnavailable, PULL_EXPIRES_MS } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
+import { KeyedQueue } from './keyed-queue';
 import { park } from './parking';
 import { publishCommand } from './publish';
 
@@ -24,6 +25,8 @@ export interface ReactorOptions {
   /** Pure: the commands an event calls for (often none). */
   react(event: Envelope): Reaction[];
   maxDeliver?: number;
+  /** Source entities reacted to at once (each entity's events in order). */
+  concurrency?: number;
 }
 
 /**
@@ -37,6 +40,8 @@ export function buildReactor(opts: ReactorOptions) {
   const durable = messaging.names.durable(opts.name);
   const category: Category = opts.source.category;
   const maxDeliver = opts.maxDeliver ?? 5;
+  // one entity's events in order (its commands are published in that order), entities concurrently
+  const queue = new KeyedQueue(opts.concurrency ?? 64);
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
 
@@ -78,12 +83,13 @@ export function buildReactor(opts: ReactorOptions) {
       messages = await consumer.consume({ max_messages: 256, expires: PULL_EXPIRES_MS });
       const iterator = messages;
       loop = (async () => {
-        for await (const msg of iterator) await process(msg);
+        for await (const msg of iterator) await queue.push(msg.subject, () => process(msg));
       })().catch((err: unknown) => logger.error({ err }, 'reaction loop ended'));
     },
     async stop() {
       messages?.stop();
       await loop;
+      await queue.idle();
       messages = undefined;
     },
   };
