@@ -109,9 +109,13 @@ export function procTicks(): Ticks {
       } catch {
         continue;
       }
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'nats-server' && comm !== 'postgres') continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      let comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // the bench's own service processes (the pipeline's `processes` layout)
+      if (comm !== 'nats-server' && comm !== 'postgres') {
+        if (Number(fields[1]) !== process.pid || pid === String(process.pid)) continue;
+        comm = 'services';
+      }
       out.procs.set(pid, { comm, ticks: Number(fields[11]) + Number(fields[12]) });
     }
   } catch {
@@ -126,6 +130,8 @@ export const cpuMark = (): CpuMark => ({ at: performance.now(), self: process.cp
 export interface CpuSpent {
   wallS: number;
   benchS: number;
+  /** The bench's child processes (services of the `processes` layout). */
+  servicesS: number;
   natsS: number;
   postgresS: number;
   /** Core-seconds the machine had (wall × cores) and how many were busy, by any process. */
@@ -152,13 +158,14 @@ export function cpuSince(mark: CpuMark): CpuSpent {
   const spent = {
     wallS: (now.at - mark.at) / 1000,
     benchS: (self.user + self.system) / 1e6,
+    servicesS: s(used('services')),
     natsS: s(used('nats-server')),
     postgresS: s(used('postgres')),
     machineS: s(now.total - mark.total),
     busyS: s(now.busy - mark.busy),
     stealS: s(now.steal - mark.steal),
   };
-  const known = spent.benchS + spent.natsS + spent.postgresS + spent.stealS;
+  const known = spent.benchS + spent.servicesS + spent.natsS + spent.postgresS + spent.stealS;
   return { ...spent, otherS: Math.max(0, spent.busyS - known) };
 }
 
@@ -167,7 +174,9 @@ export const noisy = (c: CpuSpent) => c.machineS > 0 && c.otherS > 0.1 * c.machi
 
 export const cpuLine = (c: CpuSpent) =>
   (noisy(c) ? 'NOISY (other processes busy) — ' : '') +
-  `CPU over ${fmt(c.wallS, 2)} s wall: bench ${fmt(c.benchS, 2)} s, nats-server ${fmt(c.natsS, 2)} s, ` +
+  `CPU over ${fmt(c.wallS, 2)} s wall: bench ${fmt(c.benchS, 2)} s, ` +
+  (c.servicesS > 0 ? `services ${fmt(c.servicesS, 2)} s, ` : '') +
+  `nats-server ${fmt(c.natsS, 2)} s, ` +
   `postgres ${fmt(c.postgresS, 2)} s, steal ${fmt(c.stealS, 2)} s, other ${fmt(c.otherS, 2)} s; ` +
   `${fmt(c.busyS, 2)} of ${fmt(c.machineS, 2)} core-s busy (${os.cpus().length} cores)`;
 // ---------------------------------------------------------------------------------------------

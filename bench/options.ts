@@ -1,0 +1,88 @@
+/** The bench's flags (`npm run bench -- --help`) and the sizes they choose. */
+import { parseArgs } from 'node:util';
+import { LAYOUTS, type Layout } from './system';
+
+export const SECTIONS = ['ceilings', 'pipeline', 'latency', 'http', 'replay', 'hydration'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface Options {
+  quick: boolean;
+  seed: number;
+  window: number;
+  commands: number;
+  replayEvents: number;
+  hydrationEvents: number;
+  loads: number[];
+  latencySeconds: number;
+  /** Where the pipeline's services run. */
+  layout: Layout;
+  /** Sections to run (default: all). */
+  only: Set<Section>;
+  http: { waitRequests: number; seconds: number; connections: number };
+  sizes: { publishSerial: number; publishWindowed: number; upsertBatches: number; upsertSingle: number };
+}
+
+export function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      commands: { type: 'string' },
+      replay: { type: 'string' },
+      hydration: { type: 'string' },
+      loads: { type: 'string' },
+      'latency-seconds': { type: 'string' },
+      'http-seconds': { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      only: { type: 'string' },
+      layout: { type: 'string', default: 'processes' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      'usage: npm run bench -- [--quick] [--commands N] [--replay N] [--hydration N]\n' +
+        '                        [--loads 200,1000,3000] [--latency-seconds S] [--http-seconds S] [--seed N]\n' +
+        `                        [--only ${SECTIONS.join(',')}] [--layout ${LAYOUTS.join('|')}]`,
+    );
+    process.exit(0);
+  }
+  const int = (name: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+  // `npm run bench --quick` (without `--`) reaches the script as npm_config_quick, not as an argument
+  const quick = values.quick || process.env.npm_config_quick === 'true';
+  const loads = (values.loads ?? (quick ? '200,1000' : '200,1000,3000')).split(',').map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new Error('--loads: a comma-separated list of commands/s');
+    return n;
+  });
+  const only = new Set((values.only ?? SECTIONS.join(',')).split(',') as Section[]);
+  for (const s of only) {
+    if (!SECTIONS.includes(s)) throw new Error(`--only: sections are ${SECTIONS.join(', ')}`);
+  }
+  const layout = values.layout as Layout;
+  if (!LAYOUTS.includes(layout)) throw new Error(`--layout: one of ${LAYOUTS.join(', ')}`);
+  return {
+    quick,
+    only,
+    layout,
+    seed: int('seed', values.seed, 1, 0),
+    window: 256,
+    commands: int('commands', values.commands, quick ? 6_000 : 60_000, 100),
+    replayEvents: int('replay', values.replay, quick ? 50_000 : 1_000_000, 1_000),
+    hydrationEvents: int('hydration', values.hydration, quick ? 2_000 : 10_000, 10),
+    loads,
+    latencySeconds: int('latency-seconds', values['latency-seconds'], quick ? 3 : 10, 1),
+    http: {
+      waitRequests: quick ? 50 : 300,
+      seconds: int('http-seconds', values['http-seconds'], quick ? 1 : 5, 1),
+      connections: 10,
+    },
+    sizes: quick
+      ? { publishSerial: 1_000, publishWindowed: 8_000, upsertBatches: 10, upsertSingle: 500 }
+      : { publishSerial: 5_000, publishWindowed: 40_000, upsertBatches: 40, upsertSingle: 3_000 },
+  };
+}
