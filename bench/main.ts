@@ -5,7 +5,7 @@
  *
  *   npm run bench -- [--quick] [--commands N] [--replay N] [--hydration N] [--loads 200,1000,3000]
  *                    [--latency-seconds S] [--seed N] [--only pipeline,latency,...]
- *                    [--layout processes|in-process]
+ *                    [--layout in-process,processes]
  *
  * 1. Ceilings (bench/ceilings.ts): JetStream acked publish, durable consume + ack, ordered replay,
  *    Postgres jsonb upsert.
@@ -72,7 +72,7 @@ async function main() {
   process.once('SIGTERM', onSignal);
   const sections: SectionReport[] = [];
   let ceilings: Ceilings | undefined;
-  let pipe: PipelineResult | undefined;
+  const pipes: PipelineResult[] = [];
   const latencies: LatencyResult[] = [];
   let http: HttpResult | undefined;
   let rep: ReplayResult | undefined;
@@ -92,23 +92,26 @@ async function main() {
       sections.push(ceilingRows(ceilings));
     }
 
-    if (want('pipeline') || want('latency')) {
-      console.error('pipeline: starting the components and aggregators…');
-      sys = await startSystem(env, opts.layout);
-    }
-    if (sys && want('pipeline')) {
-      console.error(`pipeline: ${fmt(opts.commands)} commands…`);
-      pipe = await pipeline(env, sys, opts);
-      sections.push(pipelineRows(pipe, ceilings));
-    }
-    if (sys && want('latency')) {
-      for (const offered of opts.loads) {
-        console.error(`latency: ${offered} commands/s for ${opts.latencySeconds} s…`);
-        latencies.push(await latency(env, sys, opts, offered));
+    // the first layout also carries the latency section
+    for (const [i, layout] of opts.layouts.entries()) {
+      const runPipeline = want('pipeline');
+      const runLatency = want('latency') && i === 0;
+      if (!runPipeline && !runLatency) continue;
+      console.error(`pipeline: starting the components and aggregators (${layout})…`);
+      sys = await startSystem(env, layout);
+      if (runPipeline) {
+        console.error(`pipeline: ${fmt(opts.commands)} commands…`);
+        const pipe = await pipeline(env, sys, opts);
+        pipes.push(pipe);
+        sections.push(pipelineRows(pipe, ceilings));
       }
-      sections.push(latencyRows(latencies));
-    }
-    if (sys) {
+      if (runLatency) {
+        for (const offered of opts.loads) {
+          console.error(`latency: ${offered} commands/s for ${opts.latencySeconds} s…`);
+          latencies.push(await latency(env, sys, opts, offered));
+        }
+        sections.push(latencyRows(latencies, sys.layout));
+      }
       await sys.stop();
       sys = undefined;
     }
@@ -135,7 +138,7 @@ async function main() {
     );
     printTable(rows);
     console.log('');
-    for (const line of pipelineDetails(pipe, latencies)) console.log(`  ${line}`);
+    for (const line of pipelineDetails(pipes, latencies)) console.log(`  ${line}`);
     for (const p of problems) console.log(`  CHECK FAILED: ${p}`);
     const failed = rows.filter((r) => r.pass === false).length;
     console.log(`\n  ${rows.filter((r) => r.pass).length} targets met, ${failed} missed`);
@@ -149,7 +152,7 @@ async function main() {
       seconds: seconds(started),
       rows,
       ceilings,
-      pipeline: pipe,
+      pipeline: pipes,
       latency: latencies,
       http,
       replay: rep,

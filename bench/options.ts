@@ -14,8 +14,8 @@ export interface Options {
   hydrationEvents: number;
   loads: number[];
   latencySeconds: number;
-  /** Where the pipeline's services run. */
-  layout: Layout;
+  /** Where the pipeline's services run: the pipeline runs once per layout, the latency on the first. */
+  layouts: Layout[];
   /** Sections to run (default: all). */
   only: Set<Section>;
   http: { waitRequests: number; seconds: number; connections: number };
@@ -34,7 +34,7 @@ export function readOptions(): Options {
       'http-seconds': { type: 'string' },
       seed: { type: 'string', default: '1' },
       only: { type: 'string' },
-      layout: { type: 'string', default: 'processes' },
+      layout: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -42,7 +42,7 @@ export function readOptions(): Options {
     console.log(
       'usage: npm run bench -- [--quick] [--commands N] [--replay N] [--hydration N]\n' +
         '                        [--loads 200,1000,3000] [--latency-seconds S] [--http-seconds S] [--seed N]\n' +
-        `                        [--only ${SECTIONS.join(',')}] [--layout ${LAYOUTS.join('|')}]`,
+        `                        [--only ${SECTIONS.join(',')}] [--layout ${LAYOUTS.join(',')}]`,
     );
     process.exit(0);
   }
@@ -63,12 +63,14 @@ export function readOptions(): Options {
   for (const s of only) {
     if (!SECTIONS.includes(s)) throw new Error(`--only: sections are ${SECTIONS.join(', ')}`);
   }
-  const layout = values.layout as Layout;
-  if (!LAYOUTS.includes(layout)) throw new Error(`--layout: one of ${LAYOUTS.join(', ')}`);
+  const layouts = (values.layout ?? (quick ? 'in-process' : LAYOUTS.join(','))).split(',') as Layout[];
+  for (const l of layouts) {
+    if (!LAYOUTS.includes(l)) throw new Error(`--layout: a comma-separated list of ${LAYOUTS.join(', ')}`);
+  }
   return {
     quick,
     only,
-    layout,
+    layouts,
     seed: int('seed', values.seed, 1, 0),
     window: 256,
     commands: int('commands', values.commands, quick ? 6_000 : 60_000, 100),

@@ -92,6 +92,7 @@ export async function replay(env: TestEnv, opts: Options): Promise<ReplayResult>
     schema: env.names.schema('projects_replay'),
     durable: 'projects-replay',
     notices: false,
+    maxBatch: 1000, // as `devpie replay` folds
   });
   console.error(`replay: a fresh aggregator over ${fmt(last)} events…`);
   let peak = process.memoryUsage().rss;

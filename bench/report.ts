@@ -87,8 +87,8 @@ export function pipelineRows(pipe: PipelineResult, c: Ceilings | undefined): Sec
   return { rows, problems };
 }
 
-export function latencyRows(latencies: LatencyResult[]): SectionReport {
-  const L = '3. latency, command published → view committed (notice)';
+export function latencyRows(latencies: LatencyResult[], layout: string): SectionReport {
+  const L = `3. latency, command published → view committed (notice; ${layout})`;
   const rows: Row[] = [];
   const problems: string[] = [];
   for (const l of latencies) {
@@ -103,7 +103,7 @@ export function latencyRows(latencies: LatencyResult[]): SectionReport {
 }
 
 export function httpRows(http: HttpResult, o: { connections: number; seconds: number }): SectionReport {
-  const L = '3. latency, command published → view committed (notice)';
+  const L = '3b. latency, HTTP request → response (the three apps in the bench process)';
   const W = 'HTTP POST task with Prefer: wait → 201, one at a time,';
   const rows = [
     row(L, `${W} p50`, http.preferWait.ms.p50, 'ms'),
@@ -168,9 +168,10 @@ export function hydrationRows(hyd: HydrationResult): SectionReport {
 }
 
 /** The lines under the table that explain the pipeline's and the latency's figures. */
-export function pipelineDetails(pipe: PipelineResult | undefined, latencies: LatencyResult[]): string[] {
+export function pipelineDetails(pipes: PipelineResult[], latencies: LatencyResult[]): string[] {
   const lines: string[] = [];
-  if (pipe) {
+  for (const pipe of pipes) {
+    lines.push(`pipeline — ${pipe.layout}:`);
     lines.push(`pipeline mix: ${JSON.stringify(pipe.byType)}`);
     lines.push(
       `outcomes: ${JSON.stringify(pipe.outcomes)} (${pipe.reactorCommands} issued by the Estimation reactor); ` +

@@ -1,8 +1,8 @@
 /**
  * The system under the pipeline and latency benches: the three components and the three
- * aggregators, either each in its own process as deployed (`processes`, the default: the
- * services' own main.ts, figures read from their /metrics) or all in the bench process
- * (`in-process`: exact per-command timings, one thread).
+ * aggregators, either all in the bench process (`in-process`: one thread, exact per-command
+ * timings) or each in its own process as deployed (`processes`: the services' own main.ts,
+ * figures read from their /metrics).
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -21,7 +21,7 @@ import { sleep } from './ceilings';
 import { percentiles } from './percentiles';
 
 export type Layout = 'processes' | 'in-process';
-export const LAYOUTS: readonly Layout[] = ['processes', 'in-process'];
+export const LAYOUTS: readonly Layout[] = ['in-process', 'processes'];
 
 export const PROJECTIONS = [identityProjection, projectsProjection, estimationProjection];
 

@@ -86,6 +86,8 @@ class CheckpointMovedError extends Error {
 /** A batch folded and ready to commit. */
 interface Prepared {
   batch: JsMsg[];
+  /** Counts folds: whose staged rows are whose in the cache. */
+  number: number;
   /** The cache generation it was folded against; a failure since makes it stale. */
   epoch: number;
   /** Checkpoint before and after it (equal when the batch holds nothing new). */
@@ -130,7 +132,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
   let buffer: JsMsg[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let timer: { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout } | undefined;
   let flushing: Promise<void> = Promise.resolve();
   /** The commit in flight (and those queued behind it), in batch order. */
   let committing: Promise<void> = Promise.resolve();
@@ -145,6 +147,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   let checkpointSavedAt = 0;
   /** Bumped on every failure: what was folded before it is folded again. */
   let epoch = 0;
+  let batchesFolded = 0;
   /** The epoch the last batch was folded in (-1: its fold failed). */
   let foldedEpoch = 0;
   let stopping = false;
@@ -251,11 +254,13 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       toPark.length > 0 ||
       (highest > expected && Date.now() - checkpointSavedAt > IDLE_CHECKPOINT_MS);
     // what the next batch folds on: this one's rows, as if committed (a failure clears them)
-    for (const [key, w] of writes) cache.set(key, w.doc === null ? null : (w.doc as Doc));
+    const batchNumber = ++batchesFolded;
+    for (const [key, w] of writes) cache.stage(key, w.doc === null ? null : (w.doc as Doc), batchNumber);
     folded = highest;
     if (commit) plannedCheckpoint = highest;
     return {
       batch,
+      number: batchNumber,
       epoch: at,
       expected,
       highest,
@@ -300,6 +305,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         client.release();
       }
       committedCheckpoint = p.highest;
+      cache.committed(p.number, p.writes.keys());
       checkpointSavedAt = Date.now();
       await opts.hooks?.afterCommit?.(seqs);
     }
@@ -371,7 +377,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
 
   /** Folds the buffer and queues its commit; resolves once it is folded and the commit before it is done. */
   async function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
+    if (timer?.immediate) clearImmediate(timer.immediate);
+    if (timer?.timeout) clearTimeout(timer.timeout);
     timer = undefined;
     const batch = buffer;
     buffer = [];
@@ -390,15 +397,28 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     await Promise.all([before, folding]);
   }
 
+  /**
+   * A full buffer is folded at once (and the loop waits for it). Otherwise the flush is scheduled:
+   * right after the messages the client already holds have been taken (the server has none
+   * pending), or after `maxWaitMs` (more are on their way); a flush queued behind a commit takes
+   * whatever has arrived by the time it runs.
+   */
   function enqueue(msg: JsMsg): Promise<void> | undefined {
     buffer.push(msg);
-    if (buffer.length >= maxBatch || msg.info.pending === 0) {
+    if (buffer.length >= maxBatch) {
       flushing = flushing.then(flush);
       return flushing;
     }
-    timer ??= setTimeout(() => {
-      flushing = flushing.then(flush);
-    }, maxWaitMs);
+    if (!timer) {
+      const scheduled = () => {
+        timer = undefined;
+        flushing = flushing.then(flush);
+      };
+      timer =
+        msg.info.pending === 0
+          ? { immediate: setImmediate(scheduled) }
+          : { timeout: setTimeout(scheduled, maxWaitMs) };
+    }
     return undefined;
   }
 
@@ -414,12 +434,12 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       durable,
       filter,
       ackPolicy: AckPolicy.All,
-      maxAckPending: maxBatch * 4,
+      maxAckPending: maxBatch * 8,
       ackWaitMs: opts.ackWaitMs,
       startSeq: committed + 1,
     });
     const consumer = await messaging.js.consumers.get(stream, durable);
-    messages = await consumer.consume({ max_messages: maxBatch * 2, expires: PULL_EXPIRES_MS });
+    messages = await consumer.consume({ max_messages: maxBatch * 4, expires: PULL_EXPIRES_MS });
     return messages;
   }
 

@@ -4,13 +4,15 @@ import type { Doc } from './projection';
 const ABSENT = Symbol('absent');
 
 /**
- * The view rows an aggregator has read or written, as they are in Postgres after its last batch
- * (or will be, once the batch in flight commits): the active instance is the only writer of its
- * views, so a batch reads from here instead of selecting every row it touches. Knows absent rows
- * too. Cleared whenever a batch fails or the checkpoint moved under the aggregator.
+ * The view rows an aggregator has read or written, as they are in Postgres after its last batch,
+ * and, apart from them, the rows of batches still committing (never evicted: the next batch is
+ * folded on them, and Postgres does not have them yet). The active instance is the only writer of
+ * its views, so a batch reads from here instead of selecting every row it touches. Knows absent
+ * rows too. Cleared whenever a batch fails or the checkpoint moved under the aggregator.
  */
 export class RowCache {
   private readonly rows: LRUCache<string, Doc | typeof ABSENT> | undefined;
+  private readonly staged = new Map<string, { doc: Doc | null; batch: number }>();
 
   constructor(max: number) {
     this.rows = max > 0 ? new LRUCache({ max }) : undefined;
@@ -18,15 +20,34 @@ export class RowCache {
 
   /** The row (null: known to be absent), or undefined when it has to be loaded. */
   get(key: string): Doc | null | undefined {
+    const staged = this.staged.get(key);
+    if (staged) return staged.doc;
     const v = this.rows?.get(key);
     return v === ABSENT ? null : v;
   }
 
+  /** A row as Postgres has it. */
   set(key: string, doc: Doc | null): void {
     this.rows?.set(key, doc ?? ABSENT);
   }
 
+  /** A row as batch `batch` writes it, before that batch has committed. */
+  stage(key: string, doc: Doc | null, batch: number): void {
+    this.staged.set(key, { doc, batch });
+  }
+
+  /** Batch `batch` committed: its rows are what Postgres has (unless a later batch staged them again). */
+  committed(batch: number, keys: Iterable<string>): void {
+    for (const key of keys) {
+      const staged = this.staged.get(key);
+      if (staged?.batch !== batch) continue;
+      this.staged.delete(key);
+      this.set(key, staged.doc);
+    }
+  }
+
   clear(): void {
+    this.staged.clear();
     this.rows?.clear();
   }
 }
