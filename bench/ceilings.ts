@@ -27,6 +27,14 @@ export const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
 export const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+/** An integer flag ≥ `min`, or `fallback` when absent. */
+export function intFlag(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+  return n;
+}
+
 /** Runs task(0..count-1) with exactly `window` in flight (fewer at the end). */
 export async function windowed(count: number, window: number, task: (i: number) => Promise<unknown>) {
   let next = 0;

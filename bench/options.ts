@@ -1,5 +1,6 @@
 /** The bench's flags (`npm run bench -- --help`) and the sizes they choose. */
 import { parseArgs } from 'node:util';
+import { intFlag } from './ceilings';
 import { LAYOUTS, type Layout } from './system';
 
 export const SECTIONS = ['ceilings', 'pipeline', 'latency', 'http', 'replay', 'hydration'] as const;
@@ -46,12 +47,6 @@ export function readOptions(): Options {
     );
     process.exit(0);
   }
-  const int = (name: string, raw: string | undefined, fallback: number, min: number) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
-    return n;
-  };
   // `npm run bench --quick` (without `--`) reaches the script as npm_config_quick, not as an argument
   const quick = values.quick || process.env.npm_config_quick === 'true';
   const loads = (values.loads ?? (quick ? '200,1000' : '200,1000,3000')).split(',').map((s) => {
@@ -71,16 +66,16 @@ export function readOptions(): Options {
     quick,
     only,
     layouts,
-    seed: int('seed', values.seed, 1, 0),
+    seed: intFlag('seed', values.seed, 1, 0),
     window: 256,
-    commands: int('commands', values.commands, quick ? 6_000 : 60_000, 100),
-    replayEvents: int('replay', values.replay, quick ? 50_000 : 1_000_000, 1_000),
-    hydrationEvents: int('hydration', values.hydration, quick ? 2_000 : 10_000, 10),
+    commands: intFlag('commands', values.commands, quick ? 6_000 : 60_000, 100),
+    replayEvents: intFlag('replay', values.replay, quick ? 50_000 : 1_000_000, 1_000),
+    hydrationEvents: intFlag('hydration', values.hydration, quick ? 2_000 : 10_000, 10),
     loads,
-    latencySeconds: int('latency-seconds', values['latency-seconds'], quick ? 3 : 10, 1),
+    latencySeconds: intFlag('latency-seconds', values['latency-seconds'], quick ? 3 : 10, 1),
     http: {
       waitRequests: quick ? 50 : 300,
-      seconds: int('http-seconds', values['http-seconds'], quick ? 1 : 5, 1),
+      seconds: intFlag('http-seconds', values['http-seconds'], quick ? 1 : 5, 1),
       connections: 10,
     },
     sizes: quick

@@ -51,6 +51,7 @@ import {
   cpuMark,
   cpuSince,
   fmt,
+  intFlag,
   MiB,
   natsCeilings,
   noisy,
@@ -110,22 +111,16 @@ function readOptions(): Options {
     );
     process.exit(0);
   }
-  const int = (name: string, raw: string | undefined, fallback: number, min: number) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
-    return n;
-  };
   const quick = values.quick;
-  const entities = int('entities', values.entities, quick ? 50 : 200, 1);
-  const commands = int('commands', values.commands, quick ? 3_000 : 20_000, entities + 1);
+  const entities = intFlag('entities', values.entities, quick ? 50 : 200, 1);
+  const commands = intFlag('commands', values.commands, quick ? 3_000 : 20_000, entities + 1);
   return {
     commands,
     entities,
     quick,
     profile: values.profile,
     noAsyncTraces: values['experiment-no-async-traces'],
-    seed: int('seed', values.seed, 1, 0),
+    seed: intFlag('seed', values.seed, 1, 0),
     window: 256,
     sizes: quick
       ? { publishSerial: 1_000, publishWindowed: 8_000, upsertBatches: 10, upsertSingle: 500, docRounds: 5 }

@@ -5,7 +5,7 @@
  */
 import { buildAggregator, buildComponent, createLogger, encode, envelope, newId } from '../src';
 import { eventually, openTestEnv, type TestEnv } from '../src/testing';
-import { counterDecider, counterProjection } from './fixtures/counter';
+import { counterDecider, counterProjection, readCounters } from './fixtures/counter';
 
 const logger = createLogger('test', process.env.TEST_LOG ?? 'silent');
 let env: TestEnv;
@@ -14,12 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-async function counters(schema: string) {
-  const { rows } = await env.pool.query<{ id: string; doc: { sum: number; applied: number } }>(
-    `SELECT id, doc FROM "${schema}".counters ORDER BY id`,
-  );
-  return rows.map((r) => ({ id: r.id, sum: r.doc.sum, applied: r.doc.applied }));
-}
+const counters = (schema: string) => readCounters(env.pool, schema);
 
 const lastSeq = async () => (await env.messaging.jsm.streams.info(env.names.stream('EVENTS'))).state.last_seq;
 
@@ -96,7 +91,7 @@ test('commits that fail while the next batch is already folded on their rows: vi
 
 test('batches with nothing to write are acknowledged without a commit; a restart folds from the saved checkpoint', async () => {
   const schema = env.names.schema('quiet');
-  const make = () =>
+  const make = (idleCheckpointMs: number) =>
     buildAggregator({
       messaging: env.messaging,
       pool: env.pool,
@@ -104,8 +99,9 @@ test('batches with nothing to write are acknowledged without a commit; a restart
       logger,
       durable: 'quiet',
       schema,
+      idleCheckpointMs,
     });
-  const first = make();
+  const first = make(60_000);
   await first.start();
   const c = buildComponent({ messaging: env.messaging, decider: counterDecider, name: 'quiet-w', logger });
   const projectId = newId();
@@ -122,14 +118,63 @@ test('batches with nothing to write are acknowledged without a commit; a restart
   expect(await checkpoint(schema, 'quiet')).toBeLessThan(last);
   await first.stop();
 
-  // the next instance reads the ignored events again from the saved checkpoint; nothing changes
-  const second = make();
+  // the next instance reads the ignored events again from the saved checkpoint; nothing changes;
+  // with no idle allowance it saves the checkpoint past them without anything to write
+  const second = make(0);
   await second.start();
   await eventually(() => (second.position >= last ? true : undefined));
+  await eventually(async () => ((await checkpoint(schema, 'quiet')) >= last ? true : undefined));
+  expect((await counters(schema)).find((r) => r.id === projectId)).toEqual({
+    id: projectId,
+    sum: 3,
+    applied: 1,
+  });
   await c.handle(envelope('Increment', { projectId, by: 4 }, { userId: null }));
   const end = await lastSeq();
   await eventually(async () => ((await checkpoint(schema, 'quiet')) >= end ? true : undefined));
   await second.stop();
   const rows = await counters(schema);
   expect(rows.find((r) => r.id === projectId)).toEqual({ id: projectId, sum: 7, applied: 2 });
+});
+
+test('a checkpoint moved by another writer (a replay switch) is not written over: the aggregator folds on from it', async () => {
+  const schema = env.names.schema('fenced');
+  const live = buildAggregator({
+    messaging: env.messaging,
+    pool: env.pool,
+    projection: counterProjection,
+    logger,
+    durable: 'fenced',
+    schema,
+    cacheRows: 0,
+  });
+  await live.start();
+  const c = buildComponent({ messaging: env.messaging, decider: counterDecider, name: 'fenced-w', logger });
+  const projectId = newId();
+  await c.handle(envelope('Increment', { projectId, by: 1 }, { userId: null }));
+  const before = await lastSeq();
+  await eventually(async () => ((await checkpoint(schema, 'fenced')) >= before ? true : undefined));
+
+  // another writer claims the next five events: it folds them into the row and moves the checkpoint
+  const bys = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const claimed = bys.slice(0, 5).reduce((a, b) => a + b, 0);
+  await env.pool.query(
+    `UPDATE "${schema}".counters SET doc = jsonb_build_object('sum', 1 + $2::int, 'applied', 6) WHERE id = $1`,
+    [projectId, claimed],
+  );
+  await env.pool.query(`UPDATE "${schema}".checkpoints SET position = $2 WHERE name = $1`, [
+    env.names.durable('fenced'),
+    before + 5,
+  ]);
+  for (const by of bys) await c.handle(envelope('Increment', { projectId, by }, { userId: null }));
+  const last = await lastSeq();
+  expect(last).toBe(before + bys.length);
+  await eventually(() => (live.position >= last ? true : undefined));
+  await live.stop();
+  const total = 1 + bys.reduce((a, b) => a + b, 0);
+  expect((await counters(schema)).find((r) => r.id === projectId)).toEqual({
+    id: projectId,
+    sum: total,
+    applied: 1 + bys.length,
+  });
 });

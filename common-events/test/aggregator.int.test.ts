@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import { buildAggregator, createLogger, envelope, newId, buildComponent, listParked } from '../src';
 import { eventually, openTestEnv, type TestEnv } from '../src/testing';
-import { counterDecider, counterProjection } from './fixtures/counter';
+import { counterDecider, counterProjection, readCounters } from './fixtures/counter';
 
 const logger = createLogger('test', process.env.TEST_LOG ?? 'silent');
 let env: TestEnv;
@@ -30,12 +30,7 @@ async function writeEvents(entities: string[], n: number) {
   return expected;
 }
 
-async function counters(schema: string) {
-  const { rows } = await env.pool.query<{ id: string; doc: { sum: number; applied: number } }>(
-    `SELECT id, doc FROM "${schema}".counters ORDER BY id`,
-  );
-  return rows.map((r) => ({ id: r.id, sum: r.doc.sum, applied: r.doc.applied }));
-}
+const counters = (schema: string) => readCounters(env.pool, schema);
 
 function runVictim(crashAt: 'beforeCommit' | 'afterCommit') {
   const child = fork(path.join(__dirname, 'fixtures/aggregator-process.ts'), {

@@ -10,6 +10,7 @@ import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import type { Notice } from './notices';
 import { park } from './parking';
+import { inTransaction } from './postgres';
 import type { Doc, Projection, RowKey, ViewWrite } from './projection';
 import { RowCache } from './row-cache';
 import { rowKey, ViewStore, type CommandOutcome, type PendingWrite } from './view-store';
@@ -43,6 +44,11 @@ export interface AggregatorOptions {
   maxAttempts?: number;
   /** View rows kept in memory between batches (0: read every touched row from Postgres). */
   cacheRows?: number;
+  /**
+   * Longest the checkpoint stays unsaved while every batch holds only events this projection
+   * ignores (they are acknowledged without a commit, and read again after a restart). Default 1 s.
+   */
+  idleCheckpointMs?: number;
   hooks?: AggregatorHooks;
   /**
    * Publish a commit notice after each batch (default true). A rebuild into a new schema publishes
@@ -56,7 +62,7 @@ export interface Aggregator {
   readonly durable: string;
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Highest stream sequence committed so far. */
+  /** Highest stream sequence done with: committed, or acknowledged as holding nothing to write. */
   readonly position: number;
   readonly bound: boolean;
 }
@@ -103,13 +109,10 @@ interface Prepared {
   started: number;
 }
 
-/** Longest the checkpoint stays unsaved while every batch is of events this projection ignores. */
-const IDLE_CHECKPOINT_MS = 1_000;
-
 /**
  * Folds events into `jsonb` views: batches from a durable pull consumer (ack-all), one Postgres
- * statement per batch that moves the checkpoint (fenced on its previous value) and writes the
- * rows; acked after COMMIT; anything at or below the checkpoint is skipped on redelivery. Rows
+ * transaction per batch that locks the checkpoint (fenced on its previous value), then moves it
+ * and writes the rows in one statement; acked after COMMIT; anything at or below the checkpoint is skipped on redelivery. Rows
  * come from a cache of what this instance wrote, and batch N+1 is folded while batch N commits.
  * Publishes a notice after each commit.
  */
@@ -128,6 +131,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   const filter =
     projection.categories.length === 1 ? names.categoryEvents(projection.categories[0]!) : names.allEvents();
   const cache = new RowCache(opts.cacheRows ?? 5_000);
+  const idleCheckpointMs = opts.idleCheckpointMs ?? 1_000;
 
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
@@ -252,7 +256,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       writes.size > 0 ||
       outcomes.length > 0 ||
       toPark.length > 0 ||
-      (highest > expected && Date.now() - checkpointSavedAt > IDLE_CHECKPOINT_MS);
+      (highest > expected && Date.now() - checkpointSavedAt > idleCheckpointMs);
     // what the next batch folds on: this one's rows, as if committed (a failure clears them)
     const batchNumber = ++batchesFolded;
     for (const [key, w] of writes) cache.stage(key, w.doc === null ? null : (w.doc as Doc), batchNumber);
@@ -283,27 +287,19 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     }
     const seqs = p.batch.map((m) => m.seq);
     if (p.commit) {
-      const client = await pool.connect();
-      try {
+      await inTransaction(pool, async (client) => {
+        // fenced: the checkpoint must be where this instance left it (a replay's switch moves it)
         if ((await views.lockCheckpoint(client, durable)) !== p.expected) {
           throw new CheckpointMovedError(p.expected);
         }
-        const moved = await views.commitBatch(client, {
+        await views.commitBatch(client, {
           name: durable,
-          expected: p.expected,
           position: p.highest,
           writes: p.writes,
           outcomes: p.outcomes,
         });
-        if (!moved) throw new CheckpointMovedError(p.expected);
         await opts.hooks?.beforeCommit?.(seqs);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
       committedCheckpoint = p.highest;
       cache.committed(p.number, p.writes.keys());
       checkpointSavedAt = Date.now();
