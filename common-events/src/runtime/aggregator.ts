@@ -10,7 +10,6 @@ import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import type { Notice } from './notices';
 import { park } from './parking';
-import { inTransaction } from './postgres';
 import type { Doc, Projection, RowKey, ViewWrite } from './projection';
 import { RowCache } from './row-cache';
 import { rowKey, ViewStore, type CommandOutcome, type PendingWrite } from './view-store';
@@ -287,19 +286,20 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     }
     const seqs = p.batch.map((m) => m.seq);
     if (p.commit) {
-      await inTransaction(pool, async (client) => {
+      const client = await pool.connect();
+      try {
+        const batch = { name: durable, position: p.highest, writes: p.writes, outcomes: p.outcomes };
         // fenced: the checkpoint must be where this instance left it (a replay's switch moves it)
-        if ((await views.lockCheckpoint(client, durable)) !== p.expected) {
-          throw new CheckpointMovedError(p.expected);
-        }
-        await views.commitBatch(client, {
-          name: durable,
-          position: p.highest,
-          writes: p.writes,
-          outcomes: p.outcomes,
-        });
+        const { locked, moved } = await views.writeBatch(client, batch, p.expected);
+        if (locked !== p.expected || !moved) throw new CheckpointMovedError(p.expected);
         await opts.hooks?.beforeCommit?.(seqs);
-      });
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
       committedCheckpoint = p.highest;
       cache.committed(p.number, p.writes.keys());
       checkpointSavedAt = Date.now();

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { Doc, Projection, RowKey, ViewWrite } from './projection';
 import { ident } from './postgres';
 
@@ -67,20 +67,6 @@ export class ViewStore {
     return Number(rows[0]!.position);
   }
 
-  /**
-   * Locks the checkpoint row for the batch's transaction and returns it (-1: no row). The lock is
-   * the batch's first statement, so that a replay's switch (which holds it while it renames the
-   * schemas) is waited for before the batch's writes are parsed: they then name the views the
-   * switch put in place, and the position read tells whether the switch moved the checkpoint.
-   */
-  async lockCheckpoint(client: PoolClient, name: string): Promise<number> {
-    const { rows } = await client.query<{ position: string }>(
-      `SELECT position FROM ${ident(this.schema)}.checkpoints WHERE name = $1 FOR UPDATE`,
-      [name],
-    );
-    return rows[0] ? Number(rows[0].position) : -1;
-  }
-
   async load(client: Pool | PoolClient, keys: RowKey[]): Promise<Map<string, Doc>> {
     const byTable = new Map<string, Set<string>>();
     for (const k of keys) {
@@ -99,15 +85,36 @@ export class ViewStore {
   }
 
   /**
-   * One statement for a batch, in the transaction that locked the checkpoint: the checkpoint moves
-   * to `position`, every changed row is upserted or deleted, the command outcomes are recorded.
+   * Opens the batch's transaction and writes it, in one round trip (a simple-query string: the
+   * server parses each statement only once the one before it has run). Nothing is committed: the
+   * caller checks the result, then sends COMMIT (or ROLLBACK).
+   *
+   * 1. BEGIN.
+   * 2. Lock the checkpoint row. A replay's switch holds this lock while it renames the schemas:
+   *    the statements after it are parsed once it is released, so they name the views the switch
+   *    put in place; the position read tells whether the switch moved the checkpoint.
+   * 3. One statement that moves the checkpoint from `expected` to `position` and, only if it did,
+   *    upserts or deletes every changed row and records the command outcomes.
+   *
+   * Values are inlined as escaped literals (the simple-query protocol takes no parameters); the
+   * rows and the outcomes go as one JSON literal per table, expanded by jsonb_to_recordset.
    */
-  async commitBatch(client: PoolClient, batch: BatchCommit): Promise<void> {
-    const params: unknown[] = [batch.name, batch.position];
-    const param = (v: unknown) => `$${params.push(v)}`;
+  async writeBatch(client: PoolClient, batch: BatchCommit, expected: number): Promise<FencedWrite> {
+    const results = (await client.query(this.batchStatements(batch, expected))) as unknown as QueryResult[];
+    const locked = results[1]?.rows[0] as { position: string } | undefined;
+    const moved = results[2]?.rows[0] as { moved: string } | undefined;
+    return { locked: locked ? Number(locked.position) : -1, moved: Number(moved?.moved ?? 0) === 1 };
+  }
+
+  /** The three statements of `writeBatch`, as one string. */
+  batchStatements(batch: BatchCommit, expected: number): string {
+    const checkpoints = `${ident(this.schema)}.checkpoints`;
+    const name = sqlLiteral(batch.name);
     const steps = [
-      `cp AS (UPDATE ${ident(this.schema)}.checkpoints SET position = $2, updated_at = now() WHERE name = $1)`,
+      `cp AS (UPDATE ${checkpoints} SET position = ${int(batch.position)}, updated_at = now()
+         WHERE name = ${name} AND position = ${int(expected)} RETURNING 1)`,
     ];
+    const fenced = 'EXISTS (SELECT 1 FROM cp)';
     const byTable = new Map<string, PendingWrite[]>();
     for (const w of batch.writes.values()) {
       if (!byTable.has(w.table)) byTable.set(w.table, []);
@@ -115,46 +122,73 @@ export class ViewStore {
     }
     for (const [table, rows] of byTable) {
       const upserts = rows.filter((r) => r.doc !== null);
-      const deletes = rows.filter((r) => r.doc === null).map((r) => r.id);
+      const deletes = rows.filter((r) => r.doc === null);
       if (upserts.length > 0) {
-        // one JSON parameter: node-postgres escapes a jsonb[] array literal at half the speed
-        const json = param(
-          JSON.stringify(upserts.map((r) => ({ id: r.id, doc: r.doc, version: r.version }))),
-        );
+        const json = jsonLiteral(upserts.map((r) => ({ id: r.id, doc: r.doc, version: int(r.version) })));
         steps.push(
           `u${steps.length} AS (INSERT INTO ${this.table(table)} (id, doc, version)
-             SELECT r.id, r.doc, r.version FROM jsonb_to_recordset(${json}::jsonb) AS r(id text, doc jsonb, version bigint)
+             SELECT r.id, r.doc, r.version FROM jsonb_to_recordset(${json}) AS r(id text, doc jsonb, version bigint)
+             WHERE ${fenced}
              ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now())`,
         );
       }
       if (deletes.length > 0) {
+        const ids = jsonLiteral(deletes.map((r) => r.id));
         steps.push(
-          `d${steps.length} AS (DELETE FROM ${this.table(table)} WHERE id = ANY(${param(deletes)}::text[]))`,
+          `d${steps.length} AS (DELETE FROM ${this.table(table)}
+             WHERE id IN (SELECT jsonb_array_elements_text(${ids})) AND ${fenced})`,
         );
       }
     }
-    const o = batch.outcomes;
-    if (o.length > 0) {
-      const cols = [
-        param(o.map((x) => x.commandId)) + '::uuid[]',
-        param(o.map((x) => x.status)) + '::text[]',
-        param(o.map((x) => x.type)) + '::text[]',
-        param(o.map((x) => x.entity)) + '::text[]',
-        param(o.map((x) => x.reason ?? null)) + '::text[]',
-        param(o.map((x) => x.message ?? null)) + '::text[]',
-        param(o.map((x) => x.eventId)) + '::uuid[]',
-        param(o.map((x) => x.position)) + '::bigint[]',
-      ];
+    if (batch.outcomes.length > 0) {
+      const json = jsonLiteral(
+        batch.outcomes.map((o) => ({
+          command_id: o.commandId,
+          status: o.status,
+          type: o.type,
+          entity: o.entity,
+          reason: o.reason ?? null,
+          message: o.message ?? null,
+          event_id: o.eventId,
+          position: int(o.position),
+        })),
+      );
       steps.push(
         `o AS (INSERT INTO ${ident(this.schema)}.command_outcomes (command_id, status, type, entity, reason, message, event_id, position)
-           SELECT * FROM unnest(${cols.join(', ')})
+           SELECT * FROM jsonb_to_recordset(${json}) AS r(command_id uuid, status text, type text, entity text,
+             reason text, message text, event_id uuid, position bigint)
+           WHERE ${fenced}
            ON CONFLICT (command_id) DO NOTHING)`,
       );
     }
-    // data-modifying CTEs all run, whether or not the main query reads them
-    await client.query(`WITH ${steps.join(',\n')} SELECT 1`, params);
+    return [
+      'BEGIN',
+      `SELECT position FROM ${checkpoints} WHERE name = ${name} FOR UPDATE`,
+      // data-modifying CTEs all run, whether or not the main query reads them
+      `WITH ${steps.join(',\n')} SELECT count(*) AS moved FROM cp`,
+    ].join(';\n');
   }
 }
+
+/** What `writeBatch` found: the checkpoint it locked (-1: no row) and whether it moved it. */
+export interface FencedWrite {
+  locked: number;
+  moved: boolean;
+}
+
+const int = (n: number): number => {
+  if (!Number.isSafeInteger(n)) throw new TypeError(`not an integer: ${n}`);
+  return n;
+};
+
+/**
+ * A string constant that means the same whatever standard_conforming_strings is: E'…' with
+ * backslashes and quotes doubled. (pg's escapeLiteral builds its result a character at a time:
+ * on a batch's half-megabyte JSON it cost more than the fold.)
+ */
+export const sqlLiteral = (text: string): string => `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+const jsonLiteral = (value: unknown): string => `${sqlLiteral(JSON.stringify(value))}::jsonb`;
 
 export type PendingWrite = ViewWrite & { version: number };
 

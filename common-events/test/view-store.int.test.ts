@@ -1,0 +1,153 @@
+/**
+ * A batch's writes go to Postgres as inlined literals (one round trip, simple-query protocol):
+ * whatever the documents and outcomes hold must come back exactly, and a batch whose expected
+ * checkpoint is not the one in the table must write nothing.
+ */
+import { newId, ViewStore, type BatchCommit, type Doc, type PendingWrite } from '../src';
+import { openTestEnv, type TestEnv } from '../src/testing';
+import { counterProjection } from './fixtures/counter';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await openTestEnv();
+});
+afterAll(() => env.close());
+
+const NASTY = [
+  "it's",
+  "''",
+  'back\\slash \\\\ \\n \\u0041 \\x27',
+  "E'\\'",
+  "'; DROP TABLE checkpoints; --",
+  '$1 $$ $tag$ ?',
+  'line\nbreak\ttab\r',
+  '"double" `tick`',
+  'ünïcödé 😀 \u2028',
+];
+
+function writes(docs: { id: string; doc: Doc | null }[], version: number): Map<string, PendingWrite> {
+  return new Map(docs.map((d) => [d.id, { table: 'counters', id: d.id, doc: d.doc, version }]));
+}
+
+async function store(): Promise<{ views: ViewStore; schema: string; durable: string }> {
+  const schema = env.names.schema(`vs_${newId().slice(0, 8)}`);
+  const views = new ViewStore(schema, counterProjection);
+  await views.migrate(env.pool);
+  const durable = env.names.durable('vs');
+  await views.checkpoint(env.pool, durable);
+  return { views, schema, durable };
+}
+
+async function commit(views: ViewStore, batch: BatchCommit, expected: number, settings = '') {
+  const client = await env.pool.connect();
+  try {
+    if (settings) await client.query(settings);
+    const result = await views.writeBatch(client, batch, expected);
+    await client.query(result.moved && result.locked === expected ? 'COMMIT' : 'ROLLBACK');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    // a session setting must not follow the connection back into the pool
+    client.release(settings !== '');
+  }
+}
+
+test.each([
+  ['standard_conforming_strings on', ''],
+  ['standard_conforming_strings off', 'SET standard_conforming_strings = off'],
+])('documents and outcomes come back exactly as written (%s)', async (_name, settings) => {
+  const { views, schema, durable } = await store();
+  const docs = NASTY.map((text, i) => ({
+    id: `${text}#${i}`,
+    doc: { text, nested: { list: [text, i, null, true], [text]: text } } as Doc,
+  }));
+  const outcomes = NASTY.map((message, i) => ({
+    commandId: newId(),
+    status: 'rejected' as const,
+    type: 'Increment',
+    entity: `projects.${i}`,
+    reason: 'Nope',
+    message,
+    eventId: newId(),
+    position: 10 + i,
+  }));
+  const result = await commit(
+    views,
+    { name: durable, position: 42, writes: writes(docs, 42), outcomes },
+    0,
+    settings,
+  );
+  expect(result).toEqual({ locked: 0, moved: true });
+
+  const { rows } = await env.pool.query<{ id: string; doc: Doc; version: string }>(
+    `SELECT id, doc, version FROM "${schema}".counters ORDER BY id`,
+  );
+  expect(rows.map((r) => [r.id, r.doc, Number(r.version)])).toEqual(
+    [...docs].sort((a, b) => (a.id < b.id ? -1 : 1)).map((d) => [d.id, d.doc, 42]),
+  );
+  const recorded = await env.pool.query<{ command_id: string; message: string; position: string }>(
+    `SELECT command_id, message, position FROM "${schema}".command_outcomes`,
+  );
+  expect(new Map(recorded.rows.map((r) => [r.command_id, [r.message, Number(r.position)]]))).toEqual(
+    new Map(outcomes.map((o) => [o.commandId, [o.message, o.position]])),
+  );
+  expect(await views.checkpoint(env.pool, durable)).toBe(42);
+
+  // deletes by id, however odd the id
+  const gone = docs.slice(0, 4).map((d) => ({ id: d.id, doc: null }));
+  await commit(views, { name: durable, position: 43, writes: writes(gone, 43), outcomes: [] }, 42, settings);
+  const left = await env.pool.query<{ id: string }>(`SELECT id FROM "${schema}".counters`);
+  expect(left.rows.map((r) => r.id).sort()).toEqual(
+    docs
+      .slice(4)
+      .map((d) => d.id)
+      .sort(),
+  );
+});
+
+test('a batch expecting another checkpoint writes nothing, even before its rollback', async () => {
+  const { views, schema, durable } = await store();
+  await commit(views, { name: durable, position: 5, writes: writes([], 5), outcomes: [] }, 0);
+  const client = await env.pool.connect();
+  try {
+    const batch: BatchCommit = {
+      name: durable,
+      position: 9,
+      writes: writes([{ id: 'stale', doc: { n: 1 } }], 9),
+      outcomes: [
+        {
+          commandId: newId(),
+          status: 'accepted',
+          type: 'Incremented',
+          entity: 'projects.x',
+          eventId: newId(),
+          position: 9,
+        },
+      ],
+    };
+    // a zombie that last committed at 3: the checkpoint is at 5
+    expect(await views.writeBatch(client, batch, 3)).toEqual({ locked: 5, moved: false });
+    const inside = await client.query(
+      `SELECT (SELECT count(*) FROM "${schema}".counters) AS rows, (SELECT count(*) FROM "${schema}".command_outcomes) AS outcomes,
+              (SELECT position FROM "${schema}".checkpoints WHERE name = $1) AS position`,
+      [durable],
+    );
+    expect(inside.rows[0]).toEqual({ rows: '0', outcomes: '0', position: '5' });
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+  expect(await views.checkpoint(env.pool, durable)).toBe(5);
+});
+
+test('positions must be integers: nothing else is inlined into the statement', () => {
+  const views = new ViewStore('s', counterProjection);
+  expect(() =>
+    views.batchStatements({ name: 'd', position: 1.5, writes: new Map(), outcomes: [] }, 0),
+  ).toThrow(TypeError);
+  expect(() =>
+    views.batchStatements({ name: 'd', position: 2, writes: new Map(), outcomes: [] }, Number('1; DROP')),
+  ).toThrow(TypeError);
+});
