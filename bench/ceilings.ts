@@ -101,6 +101,9 @@ export interface CpuMark extends Ticks {
 
 export const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
 
+/** The load generator's name in /proc (`comm`, bench/load.ts): its CPU is counted apart from the services'. */
+export const LOAD_TITLE = 'devpie-load';
+
 export function procTicks(): Ticks {
   const out: Ticks = { procs: new Map(), busy: 0, steal: 0, total: 0 };
   try {
@@ -122,7 +125,7 @@ export function procTicks(): Ticks {
       // the bench's own service processes (the pipeline's `processes` layout)
       if (comm !== 'nats-server' && comm !== 'postgres') {
         if (Number(fields[1]) !== process.pid || pid === String(process.pid)) continue;
-        comm = 'services';
+        comm = comm === LOAD_TITLE ? 'load' : 'services';
       }
       out.procs.set(pid, { comm, ticks: Number(fields[11]) + Number(fields[12]) });
     }
@@ -140,6 +143,8 @@ export interface CpuSpent {
   benchS: number;
   /** The bench's child processes (services of the `processes` layout). */
   servicesS: number;
+  /** The load generator's process (bench/load.ts). */
+  loadS: number;
   natsS: number;
   postgresS: number;
   /** Core-seconds the machine had (wall × cores) and how many were busy, by any process. */
@@ -167,13 +172,14 @@ export function cpuSince(mark: CpuMark): CpuSpent {
     wallS: (now.at - mark.at) / 1000,
     benchS: (self.user + self.system) / 1e6,
     servicesS: s(used('services')),
+    loadS: s(used('load')),
     natsS: s(used('nats-server')),
     postgresS: s(used('postgres')),
     machineS: s(now.total - mark.total),
     busyS: s(now.busy - mark.busy),
     stealS: s(now.steal - mark.steal),
   };
-  const known = spent.benchS + spent.servicesS + spent.natsS + spent.postgresS + spent.stealS;
+  const known = spent.benchS + spent.servicesS + spent.loadS + spent.natsS + spent.postgresS + spent.stealS;
   return { ...spent, otherS: Math.max(0, spent.busyS - known) };
 }
 
@@ -184,6 +190,7 @@ export const cpuLine = (c: CpuSpent) =>
   (noisy(c) ? 'NOISY (other processes busy) — ' : '') +
   `CPU over ${fmt(c.wallS, 2)} s wall: bench ${fmt(c.benchS, 2)} s, ` +
   (c.servicesS > 0 ? `services ${fmt(c.servicesS, 2)} s, ` : '') +
+  (c.loadS > 0 ? `load generator ${fmt(c.loadS, 2)} s, ` : '') +
   `nats-server ${fmt(c.natsS, 2)} s, ` +
   `postgres ${fmt(c.postgresS, 2)} s, steal ${fmt(c.stealS, 2)} s, other ${fmt(c.otherS, 2)} s; ` +
   `${fmt(c.busyS, 2)} of ${fmt(c.machineS, 2)} core-s busy (${os.cpus().length} cores)`;

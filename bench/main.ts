@@ -37,6 +37,7 @@ import {
 import { httpBench, type HttpResult } from './http';
 import { hydration, type HydrationResult } from './hydration';
 import { readOptions } from './options';
+import { LoadGenerator } from './load';
 import { latency, pipeline, type LatencyResult, type PipelineResult } from './pipeline';
 import { replay, type ReplayResult } from './replay';
 import {
@@ -58,10 +59,12 @@ async function main() {
   const started = performance.now();
   const env = await openTestEnv();
   let sys: System | undefined;
+  let load: LoadGenerator | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
       if (sys) await Promise.race([sys.stop(), sleep(10_000)]).catch((e: unknown) => console.error(e));
+      await load?.close();
       await env.close();
     })());
   const onSignal = (signal: NodeJS.Signals) => {
@@ -99,16 +102,17 @@ async function main() {
       if (!runPipeline && !runLatency) continue;
       console.error(`pipeline: starting the components and aggregators (${layout})…`);
       sys = await startSystem(env, layout);
+      load ??= await LoadGenerator.start(env.names.namespace);
       if (runPipeline) {
         console.error(`pipeline: ${fmt(opts.commands)} commands…`);
-        const pipe = await pipeline(env, sys, opts);
+        const pipe = await pipeline(env, sys, load, opts);
         pipes.push(pipe);
         sections.push(pipelineRows(pipe, ceilings));
       }
       if (runLatency) {
         for (const offered of opts.loads) {
           console.error(`latency: ${offered} commands/s for ${opts.latencySeconds} s…`);
-          latencies.push(await latency(env, sys, opts, offered));
+          latencies.push(await latency(env, sys, load, opts, offered));
         }
         sections.push(latencyRows(latencies, sys.layout));
       }
@@ -138,7 +142,7 @@ async function main() {
     );
     printTable(rows);
     console.log('');
-    for (const line of pipelineDetails(pipes, latencies)) console.log(`  ${line}`);
+    for (const line of pipelineDetails(pipes, latencies, rep)) console.log(`  ${line}`);
     for (const p of problems) console.log(`  CHECK FAILED: ${p}`);
     const failed = rows.filter((r) => r.pass === false).length;
     console.log(`\n  ${rows.filter((r) => r.pass).length} targets met, ${failed} missed`);

@@ -1,10 +1,10 @@
 /** 2. Pipeline throughput and 3. latency at fixed offered loads, command published → view committed. */
-import { ident, publishCommand, subscribeNotices } from '@devpie/client-events';
+import { ident } from '@devpie/client-events';
 import type { TestEnv } from '@devpie/client-events/testing/servers';
-import { cpuLine, cpuMark, cpuSince, rate, seconds, sleep, windowed, type Rate } from './ceilings';
-import { commandMix } from './mix';
+import { cpuLine, cpuMark, cpuSince, rate, seconds, type Rate } from './ceilings';
+import type { LoadGenerator } from './load';
 import type { Options } from './options';
-import { percentiles, type Percentiles } from './percentiles';
+import type { Percentiles } from './percentiles';
 import { lastEventSeq, PROJECTIONS, settled, type System, type SystemStats } from './system';
 
 export interface PipelineResult {
@@ -29,20 +29,22 @@ export interface PipelineResult {
   cpu: string;
 }
 
-export async function pipeline(env: TestEnv, sys: System, opts: Options): Promise<PipelineResult> {
-  const mix = commandMix(opts.seed);
-  const work = Array.from({ length: opts.commands }, () => mix.next());
+export async function pipeline(
+  env: TestEnv,
+  sys: System,
+  load: LoadGenerator,
+  opts: Options,
+): Promise<PipelineResult> {
+  await load.prepare(opts.seed, opts.commands);
   const before = await sys.stats();
   await sys.handleMs();
   const events0 = await lastEventSeq(env);
   const cpu0 = cpuMark();
   const t = performance.now();
-  await windowed(work.length, opts.window, (i) =>
-    publishCommand(env.messaging, work[i]!.set, work[i]!.command),
-  );
-  const publish = rate(work.length, seconds(t));
+  const published = await load.publish(opts.window);
+  if (published.failed > 0) throw new Error(`${published.failed} of ${opts.commands} publishes failed`);
   const last = await settled(env, sys, 300_000);
-  const run = rate(work.length, seconds(t));
+  const run = rate(opts.commands, seconds(t));
   const cpu = cpuLine(cpuSince(cpu0));
   const after = await sys.stats();
   const outcomes = {
@@ -64,14 +66,14 @@ export async function pipeline(env: TestEnv, sys: System, opts: Options): Promis
   }
   const decided = outcomes.accepted + outcomes.rejected + outcomes.duplicate;
   return {
-    commands: work.length,
+    commands: opts.commands,
     layout: sys.layout,
     decided,
-    byType: mix.byType,
-    publish,
+    byType: published.byType,
+    publish: published.publish,
     run,
     outcomes,
-    reactorCommands: decided - work.length,
+    reactorCommands: decided - opts.commands,
     parked: after.parked - before.parked,
     conflicts: after.conflicts - before.conflicts,
     events: last - events0,
@@ -96,64 +98,14 @@ export interface LatencyResult {
 export async function latency(
   env: TestEnv,
   sys: System,
+  load: LoadGenerator,
   opts: Options,
   offered: number,
 ): Promise<LatencyResult> {
-  const mix = commandMix(opts.seed + offered);
-  const total = offered * opts.latencySeconds;
-  const sentAt = new Map<string, number>();
-  const typeOf = new Map<string, string>();
-  const perType = new Map<string, number[]>();
-  const samples: number[] = [];
-  const watchers = PROJECTIONS.map((p) =>
-    subscribeNotices(env.messaging, p.name, (notice) => {
-      const now = performance.now();
-      for (const c of notice.commands) {
-        const at = sentAt.get(c.commandId);
-        if (at === undefined) continue;
-        sentAt.delete(c.commandId);
-        samples.push(now - at);
-        const type = typeOf.get(c.commandId) ?? '?';
-        perType.set(type, [...(perType.get(type) ?? []), now - at]);
-      }
-    }),
-  );
-  await env.messaging.nc.flush();
-  const publishes: Promise<unknown>[] = [];
-  let sent = 0;
-  let failed = 0;
-  const t = performance.now();
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - t) / 1000) * offered));
-    while (sent < due) {
-      const g = mix.next();
-      sentAt.set(g.command.id, performance.now());
-      typeOf.set(g.command.id, g.command.type);
-      publishes.push(publishCommand(env.messaging, g.set, g.command).catch(() => void failed++));
-      sent++;
-    }
-    await sleep(1);
-  }
-  const elapsed = seconds(t);
-  await Promise.all(publishes);
+  const run = load.latency(opts.seed + offered, offered, opts.latencySeconds, 2_000);
+  // settled only once everything is published: the outcomes may come before the last notices
+  const r = await run;
   await settled(env, sys, 120_000);
-  // notices are core NATS: give the last ones a moment to arrive
-  const deadline = Date.now() + 2_000;
-  while (samples.length < total && Date.now() < deadline) await sleep(20);
-  for (const w of watchers) w.close();
-  if (failed > 0) console.error(`  ${failed} publishes failed at ${offered}/s`);
-  return {
-    offered,
-    seconds: opts.latencySeconds,
-    sent,
-    achieved: sent / elapsed,
-    seen: samples.length,
-    ms: percentiles(samples),
-    byType: Object.fromEntries(
-      [...perType].map(([type, v]) => {
-        const p = percentiles(v);
-        return [type, { count: p.count, p50: p.p50, p99: p.p99 }];
-      }),
-    ),
-  };
+  if (r.failed > 0) console.error(`  ${r.failed} publishes failed at ${offered}/s`);
+  return { offered, seconds: opts.latencySeconds, ...r };
 }

@@ -11,7 +11,7 @@ import {
 } from '@devpie/client-events';
 import { TEST_DATABASE_URL, type TestEnv } from '@devpie/client-events/testing/servers';
 import { projectsProjection } from '@devpie/projects-aggregator';
-import { fmt, rate, seconds, sleep, windowed, type Rate } from './ceilings';
+import { cpuLine, cpuMark, cpuSince, fmt, rate, seconds, sleep, windowed, type Rate } from './ceilings';
 import { CONTENT } from './mix';
 import type { Options } from './options';
 import { lastEventSeq } from './system';
@@ -23,6 +23,8 @@ export interface ReplayResult {
   run: Rate;
   peakRssMiB: number;
   maxRssMiB: number;
+  /** Who spent the catch-up's CPU (the fold is this process; the commits are Postgres). */
+  cpu: string;
 }
 
 /** Projects events for many small boards (ProjectAdded + 9 TaskAdded), published straight to EVENTS. */
@@ -97,6 +99,7 @@ export async function replay(env: TestEnv, opts: Options): Promise<ReplayResult>
   console.error(`replay: a fresh aggregator over ${fmt(last)} events…`);
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  const cpu0 = cpuMark();
   const t = performance.now();
   try {
     await aggregator.start();
@@ -113,6 +116,7 @@ export async function replay(env: TestEnv, opts: Options): Promise<ReplayResult>
     clearInterval(sampler);
   }
   const run = rate(last, seconds(t));
+  const cpu = cpuLine(cpuSince(cpu0));
   await aggregator.stop();
   await pool.end();
   return {
@@ -122,5 +126,6 @@ export async function replay(env: TestEnv, opts: Options): Promise<ReplayResult>
     run,
     peakRssMiB: peak / 1024 / 1024,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    cpu,
   };
 }

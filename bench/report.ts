@@ -168,8 +168,13 @@ export function hydrationRows(hyd: HydrationResult): SectionReport {
 }
 
 /** The lines under the table that explain the pipeline's and the latency's figures. */
-export function pipelineDetails(pipes: PipelineResult[], latencies: LatencyResult[]): string[] {
+export function pipelineDetails(
+  pipes: PipelineResult[],
+  latencies: LatencyResult[],
+  rep?: ReplayResult,
+): string[] {
   const lines: string[] = [];
+  if (rep) lines.push(`replay ${rep.cpu}`);
   for (const pipe of pipes) {
     lines.push(`pipeline — ${pipe.layout}:`);
     lines.push(`pipeline mix: ${JSON.stringify(pipe.byType)}`);

@@ -1,0 +1,202 @@
+/**
+ * The load generator: a child process of the bench that publishes the command mix to COMMANDS and,
+ * for the latency section, watches the aggregators' notices. The system's commands come from the
+ * applications, other processes: generating and observing the load in the bench's own thread took
+ * CPU from the in-process services it measures.
+ *
+ * The parent drives it over IPC (`LoadGenerator`); run directly, this file is the child.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { connectMessaging, Names, publishCommand, subscribeNotices } from '@devpie/client-events';
+import { TEST_NATS_URL } from '@devpie/client-events/testing/servers';
+import { LOAD_TITLE, rate, seconds, sleep, windowed, type Rate } from './ceilings';
+import { commandMix, type Generated } from './mix';
+import { percentiles, type Percentiles } from './percentiles';
+import { PROJECTIONS } from './system';
+
+export interface PublishRun {
+  publish: Rate;
+  byType: Record<string, number>;
+  failed: number;
+}
+
+export interface LatencyRun {
+  sent: number;
+  /** Commands/s actually offered. */
+  achieved: number;
+  seen: number;
+  failed: number;
+  ms: Percentiles;
+  byType: Record<string, { count: number; p50: number; p99: number }>;
+}
+
+type Request =
+  | { kind: 'prepare'; seed: number; commands: number }
+  | { kind: 'publish'; window: number }
+  | { kind: 'latency'; seed: number; offered: number; seconds: number; settleMs: number }
+  | { kind: 'close' };
+
+type Reply = { ok: true; result?: unknown } | { ok: false; error: string };
+
+/** The bench's side: one child for the whole run, one request at a time. */
+export class LoadGenerator {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(namespace: string): Promise<LoadGenerator> {
+    const child = fork(__filename, [namespace], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, DEVPIE_LOAD_CHILD: '1' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const gen = new LoadGenerator(child);
+    await gen.request<undefined>(undefined);
+    return gen;
+  }
+
+  /** Generates the mix's commands (outside the measured time). */
+  prepare(seed: number, commands: number): Promise<void> {
+    return this.request({ kind: 'prepare', seed, commands });
+  }
+
+  /** Publishes the prepared commands, `window` in flight. */
+  publish(window: number): Promise<PublishRun> {
+    return this.request({ kind: 'publish', window });
+  }
+
+  /** Offers the mix at `offered`/s for `seconds`; command published → its outcome's notice. */
+  latency(seed: number, offered: number, secs: number, settleMs: number): Promise<LatencyRun> {
+    return this.request({ kind: 'latency', seed, offered, seconds: secs, settleMs });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || !this.child.connected) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.send({ kind: 'close' } satisfies Request);
+    await Promise.race([exited, sleep(5_000)]);
+    this.child.kill('SIGKILL');
+  }
+
+  /** Sends a request (none: waits for the child's first "ready") and waits for its reply. */
+  private request<T>(req: Request | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`load generator exited (${code})`));
+      this.child.once('exit', onExit);
+      this.child.once('message', (reply: Reply) => {
+        this.child.off('exit', onExit);
+        if (reply.ok) resolve(reply.result as T);
+        else reject(new Error(`load generator: ${reply.error}`));
+      });
+      if (req) this.child.send(req);
+    });
+  }
+}
+
+async function child(namespace: string) {
+  process.title = LOAD_TITLE;
+  const messaging = await connectMessaging({
+    servers: TEST_NATS_URL,
+    name: 'bench-load',
+    names: new Names(namespace),
+  });
+  let work: Generated[] = [];
+  let byType: Record<string, number> = {};
+
+  async function publish(window: number): Promise<PublishRun> {
+    let failed = 0;
+    const t = performance.now();
+    await windowed(work.length, window, (i) =>
+      publishCommand(messaging, work[i]!.set, work[i]!.command).catch(() => void failed++),
+    );
+    const run = { publish: rate(work.length, seconds(t)), byType, failed };
+    work = [];
+    return run;
+  }
+
+  async function latency(seed: number, offered: number, secs: number, settleMs: number): Promise<LatencyRun> {
+    const mix = commandMix(seed);
+    const total = offered * secs;
+    const sentAt = new Map<string, { at: number; type: string }>();
+    const samples: number[] = [];
+    const perType = new Map<string, number[]>();
+    const watchers = PROJECTIONS.map((p) =>
+      subscribeNotices(messaging, p.name, (notice) => {
+        const now = performance.now();
+        for (const c of notice.commands) {
+          const sent = sentAt.get(c.commandId);
+          if (sent === undefined) continue;
+          sentAt.delete(c.commandId);
+          samples.push(now - sent.at);
+          let list = perType.get(sent.type);
+          if (!list) perType.set(sent.type, (list = []));
+          list.push(now - sent.at);
+        }
+      }),
+    );
+    await messaging.nc.flush();
+    const publishes: Promise<unknown>[] = [];
+    let sent = 0;
+    let failed = 0;
+    const t = performance.now();
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - t) / 1000) * offered));
+      while (sent < due) {
+        const g = mix.next();
+        sentAt.set(g.command.id, { at: performance.now(), type: g.command.type });
+        publishes.push(publishCommand(messaging, g.set, g.command).catch(() => void failed++));
+        sent++;
+      }
+      await sleep(1);
+    }
+    const elapsed = seconds(t);
+    await Promise.all(publishes);
+    // every outcome's notice, or none for `settleMs` (an overloaded system is still draining)
+    let seen = samples.length;
+    let quietSince = performance.now();
+    while (samples.length < total - failed && performance.now() - quietSince < settleMs) {
+      await sleep(20);
+      if (samples.length !== seen) [seen, quietSince] = [samples.length, performance.now()];
+    }
+    for (const w of watchers) w.close();
+    return {
+      sent,
+      achieved: sent / elapsed,
+      seen: samples.length,
+      failed,
+      ms: percentiles(samples),
+      byType: Object.fromEntries(
+        [...perType].map(([type, v]) => {
+          const p = percentiles(v);
+          return [type, { count: p.count, p50: p.p50, p99: p.p99 }];
+        }),
+      ),
+    };
+  }
+
+  const reply = (r: Reply) => process.send!(r);
+  reply({ ok: true });
+  process.on('message', (req: Request) => {
+    void (async () => {
+      switch (req.kind) {
+        case 'prepare': {
+          const mix = commandMix(req.seed);
+          work = Array.from({ length: req.commands }, () => mix.next());
+          byType = mix.byType;
+          return undefined;
+        }
+        case 'publish':
+          return publish(req.window);
+        case 'latency':
+          return latency(req.seed, req.offered, req.seconds, req.settleMs);
+        case 'close':
+          await messaging.nc.close();
+          process.exit(0);
+      }
+    })().then(
+      (result) => reply({ ok: true, result }),
+      (err: unknown) => reply({ ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+if (process.env.DEVPIE_LOAD_CHILD === '1' && require.main === module) void child(process.argv[2]!);
