@@ -122,7 +122,7 @@ export function procTicks(): Ticks {
       }
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       let comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      // the bench's own service processes (the pipeline's `processes` layout)
+      // the bench's own children: the services of the `processes` layout, the load generator
       if (comm !== 'nats-server' && comm !== 'postgres') {
         if (Number(fields[1]) !== process.pid || pid === String(process.pid)) continue;
         comm = comm === LOAD_TITLE ? 'load' : 'services';

@@ -27,6 +27,7 @@ export interface LatencyRun {
   seen: number;
   failed: number;
   ms: Percentiles;
+  /** p50 and p99 by command type (ms). */
   byType: Record<string, { count: number; p50: number; p99: number }>;
 }
 

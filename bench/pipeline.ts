@@ -2,9 +2,8 @@
 import { ident } from '@devpie/client-events';
 import type { TestEnv } from '@devpie/client-events/testing/servers';
 import { cpuLine, cpuMark, cpuSince, rate, seconds, type Rate } from './ceilings';
-import type { LoadGenerator } from './load';
+import type { LatencyRun, LoadGenerator } from './load';
 import type { Options } from './options';
-import type { Percentiles } from './percentiles';
 import { lastEventSeq, PROJECTIONS, settled, type System, type SystemStats } from './system';
 
 export interface PipelineResult {
@@ -84,15 +83,10 @@ export async function pipeline(
   };
 }
 
-export interface LatencyResult {
+/** What the load generator measured at one offered rate. */
+export interface LatencyResult extends LatencyRun {
   offered: number;
   seconds: number;
-  sent: number;
-  achieved: number;
-  seen: number;
-  ms: Percentiles;
-  /** p50 and p99 by command type (ms). */
-  byType: Record<string, { count: number; p50: number; p99: number }>;
 }
 
 export async function latency(
