@@ -16,16 +16,13 @@
  * the component and aggregator phases (node:inspector), writes bench/results/runtime-*-profile.json
  * (Chrome DevTools or speedscope read them) and prints the top self-time functions. CPU seconds of
  * this process, nats-server, postgres and anything else are reported per phase: the servers share
- * the machine, and other load makes a run unreliable (it is flagged). `--experiment-no-async-traces`
- * gives the component a connection with nats.js `noAsyncTraces` (not what connectMessaging does).
+ * the machine, and other load makes a run unreliable (it is flagged).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import {
   buildAggregator,
   buildComponent,
@@ -43,7 +40,7 @@ import {
   type Messaging,
   type Outcome,
 } from '@devpie/client-events';
-import { openTestEnv, TEST_NATS_URL, type TestEnv } from '@devpie/client-events/testing/servers';
+import { openTestEnv, type TestEnv } from '@devpie/client-events/testing/servers';
 import { projectDecider } from '@devpie/projects-component';
 import { projectsProjection } from '@devpie/projects-aggregator';
 import {
@@ -79,7 +76,6 @@ interface Options {
   quick: boolean;
   profile: boolean;
   /** Experiment: the component's connection without nats.js async stack traces (not the runtime's default). */
-  noAsyncTraces: boolean;
   seed: number;
   window: number;
   sizes: {
@@ -99,15 +95,13 @@ function readOptions(): Options {
       entities: { type: 'string' },
       quick: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
-      'experiment-no-async-traces': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npx tsx bench/runtime.ts [--commands N] [--entities N] [--quick] [--profile] [--seed N]\n' +
-        '       [--experiment-no-async-traces]  component connection with noAsyncTraces (not the default)',
+      'usage: npx tsx bench/runtime.ts [--commands N] [--entities N] [--quick] [--profile] [--seed N]',
     );
     process.exit(0);
   }
@@ -119,7 +113,6 @@ function readOptions(): Options {
     entities,
     quick,
     profile: values.profile,
-    noAsyncTraces: values['experiment-no-async-traces'],
     seed: intFlag('seed', values.seed, 1, 0),
     window: 256,
     sizes: quick
@@ -373,9 +366,7 @@ async function componentPhase(
   const stored = (await env.messaging.jsm.streams.info(env.names.stream('COMMANDS'))).state.messages;
   if (stored !== n) throw new Error(`COMMANDS holds ${stored} messages, expected ${n}`);
 
-  const messaging: Messaging = opts.noAsyncTraces
-    ? await connectWithoutAsyncTraces(env, cleanups)
-    : await env.connect('bench-component');
+  const messaging: Messaging = await env.connect('bench-component');
   const outcomes: Record<Outcome, number> = { accepted: 0, rejected: 0, duplicate: 0 };
   let conflicts = 0;
   let parked = 0;
@@ -464,27 +455,6 @@ async function componentPhase(
     cpu,
     profile,
   };
-}
-
-/**
- * The component's connection as connectMessaging makes it, plus `noAsyncTraces`: nats.js then stops
- * building two Error objects (stack traces) for every request. An experiment, off by default.
- */
-async function connectWithoutAsyncTraces(
-  env: TestEnv,
-  cleanups: (() => Promise<void>)[],
-): Promise<Messaging> {
-  const nc = await connect({
-    servers: TEST_NATS_URL,
-    name: 'bench-component',
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    noAsyncTraces: true,
-  });
-  cleanups.push(async () => {
-    if (!nc.isClosed()) await nc.close();
-  });
-  return { nc, js: jetstream(nc, { timeout: 10_000 }), jsm: await jetstreamManager(nc), names: env.names };
 }
 
 /** Waits for `finished`, failing if `progress()` stands still for 60 s. */
@@ -762,9 +732,6 @@ function printReport(
     `\nRuntime benchmark — ${opts.commands} commands over ${opts.entities} projects` +
       `${opts.quick ? ' (quick)' : ''}, node ${process.version}, ${os.cpus().length} cores`,
   );
-  if (opts.noAsyncTraces) {
-    console.log('EXPERIMENT: the component connection has noAsyncTraces (connectMessaging does not set it)');
-  }
   console.log(
     `\n  ${'ceilings (800-byte messages)'.padEnd(58)} ${'rate'.padStart(8)} ${'n'.padStart(14)}    time`,
   );

@@ -14,6 +14,8 @@ export * from './contexts/estimation';
 
 // Messaging runtime (NATS + Postgres I/O), used by every service
 export * from './runtime/messaging';
+export * from './runtime/jetstream-publisher';
+export * from './runtime/write-coalescing';
 export * from './runtime/publish';
 export * from './runtime/entity-store';
 export * from './runtime/component';

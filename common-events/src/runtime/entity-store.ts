@@ -157,9 +157,9 @@ export class EntityStore<S> {
     let seq: number;
     let duplicate: boolean;
     try {
-      const ack = await this.messaging.js.publish(this.subject(entity.id), encode(valid), {
-        msgID: valid.id,
-        expect: { lastSubjectSequence: entity.version },
+      const ack = await this.messaging.publisher.publish(this.subject(entity.id), encode(valid), {
+        msgId: valid.id,
+        expectedLastSubjectSequence: entity.version,
       });
       seq = ack.seq;
       duplicate = ack.duplicate;

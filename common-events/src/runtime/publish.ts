@@ -20,6 +20,6 @@ export async function publishCommand(
 ): Promise<Published> {
   const valid = commands.parse(command);
   const subject = messaging.names.command(commands.category, commands.entityId(valid.data));
-  const ack = await messaging.js.publish(subject, encode(valid, opts.maxBytes), { msgID: valid.id });
+  const ack = await messaging.publisher.publish(subject, encode(valid, opts.maxBytes), { msgId: valid.id });
   return { seq: ack.seq, duplicate: ack.duplicate };
 }

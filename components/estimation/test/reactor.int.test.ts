@@ -140,7 +140,7 @@ async function shortenReactorAckWait() {
 function crashingMessaging(m: Messaging, when: 'before-write' | 'after-write') {
   let crashed!: () => void;
   const crash = new Promise<void>((resolve) => (crashed = resolve));
-  const js = new Proxy(m.js, {
+  const publisher = new Proxy(m.publisher, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);
       if (prop !== 'publish') return typeof value === 'function' ? value.bind(target) : value;
@@ -154,7 +154,7 @@ function crashingMessaging(m: Messaging, when: 'before-write' | 'after-write') {
       };
     },
   });
-  return { messaging: { ...m, js } as Messaging, crash };
+  return { messaging: { ...m, publisher } as Messaging, crash };
 }
 
 test('follows a project: opens the estimate, registers tasks, removes a destroyed one, archives', async () => {
