@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash as digest, randomUUID } from 'node:crypto';
 
 export const newId = (): string => randomUUID();
 
@@ -7,7 +7,7 @@ export const newId = (): string => randomUUID();
  * events derived from a command, commands derived from an event or an Idempotency-Key.
  */
 export function deterministicId(namespace: string, name: string): string {
-  const hash = createHash('sha1').update(namespace).update('\u0000').update(name).digest();
+  const hash = digest('sha1', `${namespace}\u0000${name}`, 'buffer');
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

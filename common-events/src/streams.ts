@@ -31,6 +31,9 @@ export function streamDefinitions(names: Names, opts: StreamOptions): Partial<St
       max_age: 0,
       deny_delete: true,
       deny_purge: true,
+      // components read an entity's last sequence with a direct get (answered by any replica: a
+      // stale answer only costs a concurrency conflict at append, and a reload)
+      allow_direct: true,
     },
     {
       ...common,

@@ -3,7 +3,7 @@
  * whatever the documents and outcomes hold must come back exactly, and a batch whose expected
  * checkpoint is not the one in the table must write nothing.
  */
-import { newId, ViewStore, type BatchCommit, type Doc, type PendingWrite } from '../src';
+import { newId, sqlLiteral, ViewStore, type BatchCommit, type Doc, type PendingWrite } from '../src';
 import { openTestEnv, type TestEnv } from '../src/testing';
 import { counterProjection } from './fixtures/counter';
 
@@ -20,6 +20,10 @@ const NASTY = [
   "E'\\'",
   "'; DROP TABLE checkpoints; --",
   '$1 $$ $tag$ ?',
+  'the tags $j$ and $j0$ $j1 $j$j0$',
+  'ends like a tag $j',
+  'and like the next $j$ $j0',
+  '$',
   'line\nbreak\ttab\r',
   '"double" `tick`',
   'ünïcödé 😀 \u2028',
@@ -140,6 +144,13 @@ test('a batch expecting another checkpoint writes nothing, even before its rollb
     client.release();
   }
   expect(await views.checkpoint(env.pool, durable)).toBe(5);
+});
+
+test('a literal is dollar-quoted with a tag that neither occurs in the text nor completes at its end', () => {
+  expect(sqlLiteral("it's \\ plain")).toBe("$j$it's \\ plain$j$");
+  expect(sqlLiteral('a $j$ b')).toBe('$j0$a $j$ b$j0$');
+  expect(sqlLiteral('ends $j')).toBe('$j0$ends $j$j0$');
+  expect(sqlLiteral('$j$ and $j0')).toBe('$j1$$j$ and $j0$j1$');
 });
 
 test('positions must be integers: nothing else is inlined into the statement', () => {

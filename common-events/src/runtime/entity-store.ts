@@ -84,8 +84,17 @@ export class EntityStore<S> {
     const hit = this.cache.get(id);
     if (hit) return hit;
     const started = performance.now();
-    const snapshot = await this.fromSnapshot(id);
-    const entity = await this.catchUp(snapshot);
+    const empty = this.empty(id);
+    // one direct get tells a new entity (most loads that miss the cache: AddProject, AddUser, ...)
+    const last = await this.messaging.jsm.direct.getMessage(this.eventsStream, {
+      last_by_subj: this.subject(id),
+    });
+    let snapshot = empty;
+    let entity = empty;
+    if (last) {
+      snapshot = await this.fromSnapshot(id);
+      entity = await this.catchUp(snapshot, last.seq);
+    }
     this.cache.set(id, entity);
     this.opts.onLoad?.({
       id,
@@ -194,22 +203,20 @@ export class EntityStore<S> {
       .catch((err: unknown) => this.opts.onSnapshotError?.(err));
   }
 
+  private empty(id: string): Entity<S> {
+    return { id, state: this.type.initialState(), version: 0, processed: new Set(), sinceSnapshot: 0 };
+  }
+
+  /** The entity as its latest snapshot has it, or empty. */
   private async fromSnapshot(id: string): Promise<Entity<S>> {
-    const empty: Entity<S> = {
-      id,
-      state: this.type.initialState(),
-      version: 0,
-      processed: new Set(),
-      sinceSnapshot: 0,
-    };
     const stored = await this.messaging.jsm.direct
       .getMessage(this.snapshotsStream, {
         last_by_subj: this.messaging.names.snapshot(this.type.category, id),
       })
-      .catch(() => null);
-    if (!stored) return empty;
+      .catch(() => null); // an unreadable snapshot only costs a longer replay
+    if (!stored) return this.empty(id);
     const snap = JSON.parse(Buffer.from(stored.data).toString('utf8')) as Snapshot;
-    if (snap.stateVersion !== this.type.stateVersion) return empty;
+    if (snap.stateVersion !== this.type.stateVersion) return this.empty(id);
     return {
       id,
       state: snap.state as S,
@@ -219,18 +226,11 @@ export class EntityStore<S> {
     };
   }
 
-  /** Reads the entity's messages after `entity.version` with an ordered consumer. */
-  private async catchUp(entity: Entity<S>): Promise<Entity<S>> {
-    const subject = this.subject(entity.id);
-    const last = await this.messaging.jsm.streams
-      .getMessage(this.eventsStream, { last_by_subj: subject })
-      .catch((err: unknown) => {
-        if (err instanceof JetStreamApiError && err.code === 10037) return null;
-        throw err;
-      });
-    if (!last || last.seq <= entity.version) return entity;
+  /** Reads the entity's messages after `entity.version` up to `last` with an ordered consumer. */
+  private async catchUp(entity: Entity<S>, last: number): Promise<Entity<S>> {
+    if (last <= entity.version) return entity;
     const consumer = await (this.messaging.js as JetStreamClient).consumers.get(this.eventsStream, {
-      filter_subjects: subject,
+      filter_subjects: this.subject(entity.id),
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: entity.version + 1,
     });
@@ -245,7 +245,7 @@ export class EntityStore<S> {
           message = {} as Envelope;
         }
         current = this.apply(current, message, m.seq);
-        if (m.seq >= last.seq) break;
+        if (m.seq >= last) break;
       }
     } finally {
       messages.stop();
