@@ -46,6 +46,7 @@ async function commit(views: ViewStore, batch: BatchCommit, expected: number, se
   const client = await env.pool.connect();
   try {
     if (settings) await client.query(settings);
+    await client.query('BEGIN');
     const result = await views.writeBatch(client, batch, expected);
     await client.query(result.moved && result.locked === expected ? 'COMMIT' : 'ROLLBACK');
     return result;
@@ -132,6 +133,7 @@ test('a batch expecting another checkpoint writes nothing, even before its rollb
       ],
     };
     // a zombie that last committed at 3: the checkpoint is at 5
+    await client.query('BEGIN');
     expect(await views.writeBatch(client, batch, 3)).toEqual({ locked: 5, moved: false });
     const inside = await client.query(
       `SELECT (SELECT count(*) FROM "${schema}".counters) AS rows, (SELECT count(*) FROM "${schema}".command_outcomes) AS outcomes,
@@ -144,6 +146,92 @@ test('a batch expecting another checkpoint writes nothing, even before its rollb
     client.release();
   }
   expect(await views.checkpoint(env.pool, durable)).toBe(5);
+});
+
+test('writeBatch outside a transaction commits in one call; a fence that fails or a statement that fails commits nothing', async () => {
+  const { views, schema, durable } = await store();
+  const outcome = (position: number, commandId = newId()) => ({
+    commandId,
+    status: 'accepted' as const,
+    type: 'Incremented',
+    entity: 'projects.x',
+    eventId: newId(),
+    position,
+  });
+  const rows = async () =>
+    (await env.pool.query<{ id: string }>(`SELECT id FROM "${schema}".counters ORDER BY id`)).rows.map(
+      (r) => r.id,
+    );
+  const first = {
+    name: durable,
+    position: 4,
+    writes: writes([{ id: 'a', doc: { n: 1 } }], 4),
+    outcomes: [outcome(4)],
+  };
+  expect(await views.writeBatch(env.pool, first, 0)).toEqual({ locked: 0, moved: true });
+  expect(await rows()).toEqual(['a']);
+  expect(await views.checkpoint(env.pool, durable)).toBe(4);
+  // a zombie expecting 0: nothing of it lands
+  const stale = { name: durable, position: 6, writes: writes([{ id: 'b', doc: { n: 2 } }], 6), outcomes: [] };
+  expect(await views.writeBatch(env.pool, stale, 0)).toEqual({ locked: 4, moved: false });
+  expect(await rows()).toEqual(['a']);
+  // an outcome whose id is no uuid fails the statement: the checkpoint and rows stay as they were
+  const broken = {
+    name: durable,
+    position: 7,
+    writes: writes([{ id: 'c', doc: { n: 3 } }], 7),
+    outcomes: [outcome(7, 'not-a-uuid')],
+  };
+  await expect(views.writeBatch(env.pool, broken, 4)).rejects.toThrow(/uuid/);
+  expect(await rows()).toEqual(['a']);
+  expect(await views.checkpoint(env.pool, durable)).toBe(4);
+  // and the connections are fit for the next batch
+  for (let i = 0; i < 6; i++) {
+    const next = {
+      name: durable,
+      position: 8 + i,
+      writes: writes([{ id: `d${i}`, doc: { i } }], 8 + i),
+      outcomes: [],
+    };
+    expect(await views.writeBatch(env.pool, next, i === 0 ? 4 : 7 + i)).toEqual({
+      locked: i === 0 ? 4 : 7 + i,
+      moved: true,
+    });
+  }
+  expect(await views.checkpoint(env.pool, durable)).toBe(13);
+});
+
+test('writeBatch names the views as they are once it holds the checkpoint lock (a replay switch renames them)', async () => {
+  const live = await store();
+  const rebuilt = await store();
+  // both have the durable's checkpoint at 0 (store() creates it)
+  const switcher = await env.pool.connect();
+  const old = `${live.schema}_old`;
+  try {
+    await switcher.query('BEGIN');
+    await switcher.query(`SELECT position FROM "${live.schema}".checkpoints WHERE name = $1 FOR UPDATE`, [
+      live.durable,
+    ]);
+    const batch = {
+      name: live.durable,
+      position: 3,
+      writes: writes([{ id: 'x', doc: { n: 1 } }], 3),
+      outcomes: [],
+    };
+    const committing = live.views.writeBatch(env.pool, batch, 0);
+    await new Promise((r) => setTimeout(r, 100)); // it waits for the lock
+    await switcher.query(`ALTER SCHEMA "${live.schema}" RENAME TO "${old}"`);
+    await switcher.query(`ALTER SCHEMA "${rebuilt.schema}" RENAME TO "${live.schema}"`);
+    await switcher.query('COMMIT');
+    expect(await committing).toEqual({ locked: 0, moved: true });
+  } finally {
+    switcher.release();
+  }
+  // the write went to the views now under the live name, not to the ones renamed away
+  const inLive = await env.pool.query(`SELECT id FROM "${live.schema}".counters`);
+  const inOld = await env.pool.query(`SELECT id FROM "${old}".counters`);
+  expect(inLive.rows).toEqual([{ id: 'x' }]);
+  expect(inOld.rows).toEqual([]);
 });
 
 test('a literal is dollar-quoted with a tag that neither occurs in the text nor completes at its end', () => {

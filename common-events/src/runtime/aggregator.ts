@@ -10,9 +10,17 @@ import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import type { Notice } from './notices';
 import { park } from './parking';
+import { inTransaction } from './postgres';
 import type { Doc, Projection, RowKey, ViewWrite } from './projection';
 import { RowCache } from './row-cache';
-import { rowKey, ViewStore, type CommandOutcome, type PendingWrite } from './view-store';
+import {
+  rowKey,
+  ViewStore,
+  type BatchCommit,
+  type CommandOutcome,
+  type FencedWrite,
+  type PendingWrite,
+} from './view-store';
 
 export interface AggregatorHooks {
   /** After each commit: batch size, its duration, the consumer's pending count, and per event the ms since its command was sent. */
@@ -20,7 +28,10 @@ export interface AggregatorHooks {
   onParked?(reason: string): void;
   /** The leadership lock's Postgres connection broke: this instance stopped folding. */
   onFatal?(err: unknown): void;
-  /** Fault injection for tests: runs inside the transaction before COMMIT, and after COMMIT before the ack. */
+  /**
+   * Fault injection for tests: runs inside the transaction before COMMIT (the batch then commits
+   * in two round trips instead of one), and after COMMIT before the ack.
+   */
   beforeCommit?(batch: number[]): Promise<void> | void;
   afterCommit?(batch: number[]): Promise<void> | void;
 }
@@ -277,6 +288,16 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     };
   }
 
+  /** The batch in an explicit transaction, with the fault-injection hook between its writes and COMMIT. */
+  function commitWithHook(batch: BatchCommit, expected: number, seqs: number[]): Promise<FencedWrite> {
+    return inTransaction(pool, async (client) => {
+      const result = await views.writeBatch(client, batch, expected);
+      if (result.locked !== expected || !result.moved) throw new CheckpointMovedError(expected);
+      await opts.hooks?.beforeCommit?.(seqs);
+      return result;
+    });
+  }
+
   /** Parks what it must, commits the batch (fenced on the checkpoint) and acknowledges it. */
   async function commit(p: Prepared): Promise<void> {
     for (const { msg, err } of p.toPark) {
@@ -286,20 +307,12 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     }
     const seqs = p.batch.map((m) => m.seq);
     if (p.commit) {
-      const client = await pool.connect();
-      try {
-        const batch = { name: durable, position: p.highest, writes: p.writes, outcomes: p.outcomes };
-        // fenced: the checkpoint must be where this instance left it (a replay's switch moves it)
-        const { locked, moved } = await views.writeBatch(client, batch, p.expected);
-        if (locked !== p.expected || !moved) throw new CheckpointMovedError(p.expected);
-        await opts.hooks?.beforeCommit?.(seqs);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      const batch = { name: durable, position: p.highest, writes: p.writes, outcomes: p.outcomes };
+      // fenced: the checkpoint must be where this instance left it (a replay's switch moves it)
+      const { locked, moved } = opts.hooks?.beforeCommit
+        ? await commitWithHook(batch, p.expected, seqs)
+        : await views.writeBatch(pool, batch, p.expected);
+      if (locked !== p.expected || !moved) throw new CheckpointMovedError(p.expected);
       committedCheckpoint = p.highest;
       cache.committed(p.number, p.writes.keys());
       checkpointSavedAt = Date.now();
