@@ -83,10 +83,11 @@ export async function pipeline(
   };
 }
 
-/** What the load generator measured at one offered rate. */
+/** What the load generator measured at one offered rate, and the CPU the machine spent meanwhile. */
 export interface LatencyResult extends LatencyRun {
   offered: number;
   seconds: number;
+  cpu: string;
 }
 
 export async function latency(
@@ -96,10 +97,12 @@ export async function latency(
   opts: Options,
   offered: number,
 ): Promise<LatencyResult> {
+  const cpu0 = cpuMark();
   const run = load.latency(opts.seed + offered, offered, opts.latencySeconds, 2_000);
   // settled only once everything is published: the outcomes may come before the last notices
   const r = await run;
+  const cpu = cpuLine(cpuSince(cpu0));
   await settled(env, sys, 120_000);
   if (r.failed > 0) console.error(`  ${r.failed} publishes failed at ${offered}/s`);
-  return { offered, seconds: opts.latencySeconds, ...r };
+  return { offered, seconds: opts.latencySeconds, ...r, cpu };
 }

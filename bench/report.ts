@@ -195,6 +195,7 @@ export function pipelineDetails(
   for (const l of latencies) {
     const parts = Object.entries(l.byType).map(([t, v]) => `${t} ${fmt(v.p50)}/${fmt(v.p99)}`);
     lines.push(`latency at ${fmt(l.offered)}/s by type, p50/p99 ms: ${parts.join(', ')}`);
+    lines.push(`latency at ${fmt(l.offered)}/s ${l.cpu}`);
   }
   return lines;
 }
