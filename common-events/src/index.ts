@@ -22,6 +22,7 @@ export * from './runtime/component';
 export * from './runtime/reactor';
 export * from './runtime/projection';
 export * from './runtime/view-store';
+export * from './runtime/split-docs';
 export * from './runtime/aggregator';
 export * from './runtime/notices';
 export * from './runtime/parking';

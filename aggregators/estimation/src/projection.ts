@@ -1,4 +1,5 @@
 import {
+  childTable,
   COMMAND_REJECTED,
   estimateEvents,
   projectEvents,
@@ -13,6 +14,7 @@ import {
 
 import { blankEstimate, type EstimateDoc } from './estimate-doc';
 import { foldEstimate, isEstimateViewEvent } from './estimate-fold';
+import { ESTIMATE_LINES, estimateStorage } from './estimate-storage';
 import { ESTIMATE_HISTORY, foldHistory } from './estimate-history';
 import { foldTeamMember, TEAM_MEMBERS } from './team-members';
 
@@ -28,11 +30,13 @@ export const estimationProjection: Projection = {
   tables: [
     {
       name: ESTIMATES,
+      split: estimateStorage,
       columns: [
         { column: 'owner_id', expression: "doc->>'ownerId'" },
         { column: 'team_id', expression: "doc->>'teamId'" },
       ],
     },
+    childTable(ESTIMATE_LINES),
     { name: ESTIMATE_HISTORY, columns: [{ column: 'project_id', expression: "doc->>'projectId'" }] },
     {
       name: TEAM_MEMBERS,

@@ -440,6 +440,7 @@ describe('estimationProjection: definition', () => {
     expect(estimationProjection.events.map((s) => s.category)).toEqual(['estimates', 'projects', 'teams']);
     expect(estimationProjection.tables.map((t) => [t.name, t.columns?.map((c) => c.column)])).toEqual([
       ['estimates', ['owner_id', 'team_id']],
+      ['estimate_lines', ['parent_id']],
       ['estimate_history', ['project_id']],
       ['team_members', ['user_id', 'team_id']],
     ]);

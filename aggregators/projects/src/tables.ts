@@ -1,4 +1,5 @@
-import type { ViewTable } from '@devpie/client-events';
+import { childTable, type ViewTable } from '@devpie/client-events';
+import { boardStorage, TASKS } from './board-storage';
 
 export const PROJECTS = 'projects';
 export const TEAM_MEMBERS = 'team_members';
@@ -10,11 +11,12 @@ export const teamMemberId = (teamId: string, userId: string): string => `${teamI
  * Generated columns serve `GET /projects`: the requester's own projects (owner_id) and their
  * teams' (team_id, joined with team_members.user_id), filtered by `active`, keyset-paginated by
  * (name_sort, id) or (updated_sort, id). The ISO time stays text: a cast to timestamptz is not
- * IMMUTABLE, and UTC ISO strings sort in time order anyway.
+ * IMMUTABLE, and UTC ISO strings sort in time order anyway. A board's tasks are rows of TASKS.
  */
 export const projectsTables: ViewTable[] = [
   {
     name: PROJECTS,
+    split: boardStorage,
     columns: [
       { column: 'owner_id', expression: "doc->>'ownerId'" },
       { column: 'team_id', expression: "doc->>'teamId'" },
@@ -23,6 +25,7 @@ export const projectsTables: ViewTable[] = [
       { column: 'updated_sort', expression: "doc->>'updatedAt'" },
     ],
   },
+  childTable(TASKS),
   {
     name: TEAM_MEMBERS,
     columns: [

@@ -1,8 +1,10 @@
 import type { Pool } from 'pg';
-import { ident, type fields } from '@devpie/client-events';
+import { ident, joinDoc, type Doc, type fields } from '@devpie/client-events';
 import {
   ESTIMATE_HISTORY,
+  ESTIMATE_LINES,
   ESTIMATES,
+  estimateStorage,
   TEAM_MEMBERS,
   type EstimateDoc,
   type EstimateHistoryDoc,
@@ -17,6 +19,7 @@ export type HistoryRow = EstimateHistoryDoc & { id: string };
  */
 export class EstimationViews {
   private readonly estimates: string;
+  private readonly lines: string;
   private readonly history: string;
   private readonly members: string;
 
@@ -26,16 +29,23 @@ export class EstimationViews {
   ) {
     const s = ident(schema);
     this.estimates = `${s}.${ident(ESTIMATES)}`;
+    this.lines = `${s}.${ident(ESTIMATE_LINES)}`;
     this.history = `${s}.${ident(ESTIMATE_HISTORY)}`;
     this.members = `${s}.${ident(TEAM_MEMBERS)}`;
   }
 
+  /** The estimate's stored header and its lines, read in one statement (one snapshot). */
+  private withLines(alias: string): string {
+    return `(SELECT coalesce(jsonb_agg(l.doc), '[]'::jsonb) FROM ${this.lines} l WHERE l.parent_id = ${alias}.id) AS lines`;
+  }
+
   async estimate(projectId: string): Promise<EstimateDoc | undefined> {
-    const { rows } = await this.pool.query<{ doc: EstimateDoc }>(
-      `SELECT doc FROM ${this.estimates} WHERE id = $1`,
+    const { rows } = await this.pool.query<{ doc: Doc; lines: Doc[] }>(
+      `SELECT e.doc, ${this.withLines('e')} FROM ${this.estimates} e WHERE e.id = $1`,
       [projectId],
     );
-    return rows[0]?.doc;
+    const r = rows[0];
+    return r ? (joinDoc(estimateStorage, r.doc, r.lines) as EstimateDoc) : undefined;
   }
 
   /** A project's estimate with the user's role on its team (undefined for a personal project or a non-member). */
@@ -43,14 +53,16 @@ export class EstimationViews {
     projectId: string,
     userId: string,
   ): Promise<{ estimate: EstimateDoc; role: fields.Role | undefined } | undefined> {
-    const { rows } = await this.pool.query<{ doc: EstimateDoc; role: fields.Role | null }>(
-      `SELECT e.doc, m.doc->>'role' AS role FROM ${this.estimates} e
+    const { rows } = await this.pool.query<{ doc: Doc; lines: Doc[]; role: fields.Role | null }>(
+      `SELECT e.doc, ${this.withLines('e')}, m.doc->>'role' AS role FROM ${this.estimates} e
        LEFT JOIN ${this.members} m ON m.team_id = e.team_id AND m.user_id = $2
        WHERE e.id = $1`,
       [projectId, userId],
     );
     const r = rows[0];
-    return r ? { estimate: r.doc, role: r.role ?? undefined } : undefined;
+    return r
+      ? { estimate: joinDoc(estimateStorage, r.doc, r.lines) as EstimateDoc, role: r.role ?? undefined }
+      : undefined;
   }
 
   /** Every change to a project's estimate, in the order the events were written. */

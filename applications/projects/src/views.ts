@@ -1,7 +1,9 @@
 import type { Pool } from 'pg';
-import { ident, type fields } from '@devpie/client-events';
+import { ident, joinDoc, type Doc, type fields } from '@devpie/client-events';
 import {
+  boardStorage,
   PROJECTS,
+  TASKS,
   TEAM_MEMBERS,
   teamMemberId,
   type ProjectDoc,
@@ -39,6 +41,7 @@ const ORDER: Record<SortOrder, { column: string; direction: 'ASC' | 'DESC'; comp
  */
 export class ProjectsViews {
   private readonly projects: string;
+  private readonly tasks: string;
   private readonly members: string;
 
   constructor(
@@ -46,15 +49,22 @@ export class ProjectsViews {
     schema: string,
   ) {
     this.projects = `${ident(schema)}.${ident(PROJECTS)}`;
+    this.tasks = `${ident(schema)}.${ident(TASKS)}`;
     this.members = `${ident(schema)}.${ident(TEAM_MEMBERS)}`;
   }
 
+  /** The board's stored header and its tasks, read in one statement (one snapshot). */
+  private withTasks(alias: string): string {
+    return `(SELECT coalesce(jsonb_agg(t.doc), '[]'::jsonb) FROM ${this.tasks} t WHERE t.parent_id = ${alias}.id) AS tasks`;
+  }
+
   async project(id: string): Promise<ProjectDoc | undefined> {
-    const { rows } = await this.pool.query<{ doc: ProjectDoc }>(
-      `SELECT doc FROM ${this.projects} WHERE id = $1`,
+    const { rows } = await this.pool.query<{ doc: Doc; tasks: Doc[] }>(
+      `SELECT p.doc, ${this.withTasks('p')} FROM ${this.projects} p WHERE p.id = $1`,
       [id],
     );
-    return rows[0]?.doc;
+    const r = rows[0];
+    return r ? (joinDoc(boardStorage, r.doc, r.tasks) as ProjectDoc) : undefined;
   }
 
   /** A project with the user's role on its team (null for a personal project or a non-member). */
@@ -62,14 +72,16 @@ export class ProjectsViews {
     id: string,
     userId: string,
   ): Promise<{ project: ProjectDoc; role: fields.Role | undefined } | undefined> {
-    const { rows } = await this.pool.query<{ doc: ProjectDoc; role: fields.Role | null }>(
-      `SELECT p.doc, m.doc->>'role' AS role FROM ${this.projects} p
+    const { rows } = await this.pool.query<{ doc: Doc; tasks: Doc[]; role: fields.Role | null }>(
+      `SELECT p.doc, ${this.withTasks('p')}, m.doc->>'role' AS role FROM ${this.projects} p
        LEFT JOIN ${this.members} m ON m.team_id = p.team_id AND m.user_id = $2
        WHERE p.id = $1`,
       [id, userId],
     );
     const r = rows[0];
-    return r ? { project: r.doc, role: r.role ?? undefined } : undefined;
+    return r
+      ? { project: joinDoc(boardStorage, r.doc, r.tasks) as ProjectDoc, role: r.role ?? undefined }
+      : undefined;
   }
 
   async member(teamId: string, userId: string): Promise<TeamMemberDoc | undefined> {

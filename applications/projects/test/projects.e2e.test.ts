@@ -700,7 +700,7 @@ describe('consistency under concurrency', () => {
           ? true
           : undefined,
       );
-      for (const table of ['projects', 'team_members']) {
+      for (const table of ['projects', 'tasks', 'team_members']) {
         const rows = async (s: string) =>
           (await projects.pool.query(`SELECT id, doc, version FROM ${ident(s)}.${table} ORDER BY id`)).rows;
         const original = await rows(sys.env.names.schema('projects'));

@@ -13,8 +13,10 @@ import { park } from './parking';
 import { inTransaction } from './postgres';
 import type { Doc, Projection, RowKey, ViewWrite } from './projection';
 import { RowCache } from './row-cache';
+import { childWrites } from './split-docs';
 import {
   rowKey,
+  splitTables,
   ViewStore,
   type BatchCommit,
   type CommandOutcome,
@@ -50,6 +52,11 @@ export interface AggregatorOptions {
   ackWaitMs?: number;
   /** Longest a message waits in the buffer before its batch is folded. */
   maxWaitMs?: number;
+  /**
+   * Batches folded while the one before them still waits to commit (default 2): the fold keeps
+   * going while Postgres commits, instead of waiting for each commit in turn.
+   */
+  foldAhead?: number;
   /** Attempts at folding one event before it is parked. */
   maxAttempts?: number;
   /** View rows kept in memory between batches (0: read every touched row from Postgres). */
@@ -110,6 +117,8 @@ interface Prepared {
   expected: number;
   highest: number;
   writes: Map<string, PendingWrite>;
+  /** Child rows of split documents that the batch's events changed (written, not cached). */
+  children: Map<string, PendingWrite>;
   outcomes: CommandOutcome[];
   toPark: { msg: JsMsg; err: unknown }[];
   times: string[];
@@ -131,10 +140,12 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   const names = messaging.names;
   const schema = opts.schema ?? names.schema(projection.schema);
   const views = new ViewStore(schema, projection);
+  const splits = splitTables(projection);
   const stream = names.stream('EVENTS');
   const durable = names.durable(opts.durable ?? `${projection.name}-aggregator`);
   const maxBatch = opts.maxBatch ?? 500;
   const maxWaitMs = opts.maxWaitMs ?? 5;
+  const foldAhead = opts.foldAhead ?? 2;
   const maxAttempts = opts.maxAttempts ?? 3;
   /** Fold failures per stream sequence: how many, and the last error (parked with the event). */
   const failures = new Map<number, { count: number; last: unknown }>();
@@ -150,6 +161,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   let flushing: Promise<void> = Promise.resolve();
   /** The commit in flight (and those queued behind it), in batch order. */
   let committing: Promise<void> = Promise.resolve();
+  /** Each queued batch's commit, oldest first. */
+  let queued: Promise<void>[] = [];
   /** Highest stream sequence committed and acknowledged. */
   let position = 0;
   /** The checkpoint in Postgres as this instance last committed or read it. */
@@ -224,6 +237,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     );
     if (at !== epoch) throw new CheckpointMovedError(plannedCheckpoint);
     const writes = new Map<string, PendingWrite>();
+    const children = new Map<string, PendingWrite>();
     const outcomes: CommandOutcome[] = [];
     const view = { get: (table: string, id: string) => rows.get(rowKey(table, id)) };
     for (const { msg, event, category } of events) {
@@ -241,6 +255,12 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       }
       for (const w of changes) {
         const key = rowKey(w.table, w.id);
+        const split = splits.get(w.table);
+        if (split) {
+          for (const c of childWrites(split, w.id, rows.get(key), w.doc)) {
+            children.set(rowKey(c.table, c.id), { ...c, version: msg.seq });
+          }
+        }
         if (w.doc === null) rows.delete(key);
         else rows.set(key, w.doc as Doc);
         writes.set(key, { ...w, version: msg.seq });
@@ -279,6 +299,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       expected,
       highest,
       writes,
+      children,
       outcomes,
       toPark,
       times: events.map((e) => e.event.metadata.time),
@@ -307,7 +328,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     }
     const seqs = p.batch.map((m) => m.seq);
     if (p.commit) {
-      const batch = { name: durable, position: p.highest, writes: p.writes, outcomes: p.outcomes };
+      const writes = p.children.size > 0 ? new Map([...p.writes, ...p.children]) : p.writes;
+      const batch = { name: durable, position: p.highest, writes, outcomes: p.outcomes };
       // fenced: the checkpoint must be where this instance left it (a replay's switch moves it)
       const { locked, moved } = opts.hooks?.beforeCommit
         ? await commitWithHook(batch, p.expected, seqs)
@@ -400,10 +422,12 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       (p) => void (foldedEpoch = p.epoch),
       () => void (foldedEpoch = -1), // handled in commitInOrder
     );
-    const before = committing;
-    committing = before.then(() => commitInOrder(batch, prepared));
-    // the next batch is folded on this one's rows: not before this fold is done
-    await Promise.all([before, folding]);
+    committing = committing.then(() => commitInOrder(batch, prepared));
+    queued.push(committing);
+    // the next batch is folded on this one's rows: not before this fold is done; and no more
+    // than `foldAhead` batches wait for their commit behind the one committing
+    const oldest = queued.length > foldAhead ? queued.shift() : undefined;
+    await Promise.all([oldest, folding]);
   }
 
   /**
@@ -443,7 +467,9 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       durable,
       filter,
       ackPolicy: AckPolicy.All,
-      maxAckPending: maxBatch * 8,
+      // unacknowledged at most: the client's pull (4 batches), the buffer, the folds waiting to
+      // commit and the commit in flight; with room to spare, delivery never stops for acks
+      maxAckPending: maxBatch * (8 + foldAhead),
       ackWaitMs: opts.ackWaitMs,
       startSeq: committed + 1,
     });
@@ -525,6 +551,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         .then(() => committing)
         .catch((err: unknown) => logger.warn({ err }, 'last batch not committed; it will be redelivered'));
       committing = Promise.resolve();
+      queued = [];
       messages = undefined;
       if (leader) {
         await leader.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);

@@ -9,6 +9,31 @@ export interface ViewTable {
   name: string;
   /** Generated columns over `doc`, each indexed: e.g. `{ column: 'user_id', expression: "doc->>'userId'" }`. */
   columns?: { column: string; expression: string; type?: string }[];
+  /** The table's documents are stored as a header row here and child rows in another table. */
+  split?: SplitDoc;
+}
+
+/**
+ * A document stored as a header and child rows: a board's tasks, an estimate's lines. Folds still
+ * read and write whole documents; the runner stores the header (the document with its children
+ * replaced by their keys) and, for each event, only the children the event changed, so that a
+ * change to one task rewrites a small header and one small row instead of the whole board.
+ * Child rows are in `table` (declared with `childTable`), with id `<document id>/<child key>`.
+ */
+export interface SplitDoc {
+  /** The child table. */
+  readonly table: string;
+  /**
+   * The document's children in its order. A fold keeps the object of a child it does not change
+   * (an unchanged child is recognised by identity first, then by its JSON).
+   */
+  children(doc: Doc): Doc[];
+  /** A child's key, unique within its document. */
+  key(child: Doc): string;
+  /** What the header row stores: the document with its children replaced by their keys. */
+  header(doc: Doc): Doc;
+  /** The whole document from its header and its children by key. */
+  join(header: Doc, children: ReadonlyMap<string, Doc>): Doc;
 }
 
 export interface RowKey {

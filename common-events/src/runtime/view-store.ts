@@ -1,5 +1,7 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import type { Doc, Projection, RowKey, ViewWrite } from './projection';
+import type { Doc, Projection, RowKey, SplitDoc, ViewWrite } from './projection';
+import { joinDoc } from './split-docs';
+import { ConfigError } from '../errors';
 import { ident } from './postgres';
 
 export interface CommandOutcome {
@@ -15,10 +17,15 @@ export interface CommandOutcome {
 
 /** The SQL side of an aggregator's views in one schema: DDL, batched loads, batched writes. */
 export class ViewStore {
+  /** Split documents' tables, by name. */
+  private readonly splits: ReadonlyMap<string, SplitDoc>;
+
   constructor(
     readonly schema: string,
     private readonly projection: Projection,
-  ) {}
+  ) {
+    this.splits = splitTables(projection);
+  }
 
   table(name: string): string {
     return `${ident(this.schema)}.${ident(name)}`;
@@ -75,6 +82,7 @@ export class ViewStore {
     return Number(rows[0]!.position);
   }
 
+  /** The rows with these keys that exist; a split document whole, joined from its header and children. */
   async load(client: Pool | PoolClient, keys: RowKey[]): Promise<Map<string, Doc>> {
     const byTable = new Map<string, Set<string>>();
     for (const k of keys) {
@@ -83,11 +91,16 @@ export class ViewStore {
     }
     const out = new Map<string, Doc>();
     for (const [table, ids] of byTable) {
-      const { rows } = await client.query<{ id: string; doc: Doc }>(
-        `SELECT id, doc FROM ${this.table(table)} WHERE id = ANY($1::text[])`,
+      const split = this.splits.get(table);
+      const { rows } = await client.query<{ id: string; doc: Doc; children?: Doc[] }>(
+        split
+          ? `SELECT h.id, h.doc, (SELECT coalesce(jsonb_agg(c.doc), '[]'::jsonb) FROM ${this.table(split.table)} c
+               WHERE c.parent_id = h.id) AS children
+             FROM ${this.table(table)} h WHERE h.id = ANY($1::text[])`
+          : `SELECT id, doc FROM ${this.table(table)} WHERE id = ANY($1::text[])`,
         [[...ids]],
       );
-      for (const r of rows) out.set(rowKey(table, r.id), r.doc);
+      for (const r of rows) out.set(rowKey(table, r.id), split ? joinDoc(split, r.doc, r.children!) : r.doc);
     }
     return out;
   }
@@ -134,8 +147,15 @@ export class ViewStore {
     for (const [table, rows] of byTable) {
       const upserts = rows.filter((r) => r.doc !== null);
       const deletes = rows.filter((r) => r.doc === null);
+      const split = this.splits.get(table);
       if (upserts.length > 0) {
-        const json = jsonLiteral(upserts.map((r) => ({ id: r.id, doc: r.doc, version: int(r.version) })));
+        const json = jsonLiteral(
+          upserts.map((r) => ({
+            id: r.id,
+            doc: split ? split.header(r.doc!) : r.doc,
+            version: int(r.version),
+          })),
+        );
         steps.push(
           `u${steps.length} AS (INSERT INTO ${this.table(table)} (id, doc, version)
              SELECT r.id, r.doc, r.version FROM jsonb_to_recordset(${json}) AS r(id text, doc jsonb, version bigint)
@@ -217,3 +237,19 @@ export interface BatchCommit {
 }
 
 export const rowKey = (table: string, id: string): string => `${table}\u0000${id}`;
+
+/** The projection's split documents by table; each one's child table must be among its tables. */
+export function splitTables(projection: Projection): ReadonlyMap<string, SplitDoc> {
+  const splits = new Map<string, SplitDoc>();
+  for (const t of projection.tables) {
+    if (!t.split) continue;
+    const child = projection.tables.find((c) => c.name === t.split!.table);
+    if (!child?.columns?.some((c) => c.column === 'parent_id')) {
+      throw new ConfigError(
+        `${projection.name}: ${t.name}'s children need a table "${t.split.table}" made by childTable()`,
+      );
+    }
+    splits.set(t.name, t.split);
+  }
+  return splits;
+}

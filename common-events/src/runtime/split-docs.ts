@@ -1,0 +1,42 @@
+import type { Doc, SplitDoc, ViewTable, ViewWrite } from './projection';
+
+/** Id of a child row: its document's id and its key. Document ids never hold a `/`. */
+export const childRowId = (docId: string, key: string): string => `${docId}/${key}`;
+
+/** The table of a split document's children: the document's id is the indexed `parent_id`. */
+export function childTable(name: string): ViewTable {
+  return { name, columns: [{ column: 'parent_id', expression: "split_part(id, '/', 1)" }] };
+}
+
+/**
+ * The child rows one event's write changes: a child that is new or no longer the same is
+ * written, a child that is gone is deleted. Unchanged children are not written, so a child row's
+ * version is the position of the last event that changed it, as in any replay of the same events.
+ */
+export function childWrites(
+  split: SplitDoc,
+  docId: string,
+  before: Doc | undefined,
+  after: Doc | null,
+): ViewWrite[] {
+  const previous = new Map<string, Doc>();
+  if (before) for (const child of split.children(before)) previous.set(split.key(child), child);
+  const writes: ViewWrite[] = [];
+  if (after) {
+    for (const child of split.children(after)) {
+      const key = split.key(child);
+      const was = previous.get(key);
+      previous.delete(key);
+      if (was === child || (was !== undefined && JSON.stringify(was) === JSON.stringify(child))) continue;
+      writes.push({ table: split.table, id: childRowId(docId, key), doc: child });
+    }
+  }
+  for (const key of previous.keys())
+    writes.push({ table: split.table, id: childRowId(docId, key), doc: null });
+  return writes;
+}
+
+/** A split document from its header row and its child rows (in any order). */
+export function joinDoc(split: SplitDoc, header: Doc, children: readonly Doc[]): Doc {
+  return split.join(header, new Map(children.map((c) => [split.key(c), c])));
+}
