@@ -264,3 +264,42 @@ test('documents are stored with lz4 where the server has it, and migrating again
   await views.migrate(env.pool);
   expect(await compression()).toBe('l');
 });
+
+test('view tables leave room for HOT updates; a generated column marked unindexed has no index', async () => {
+  const schema = env.names.schema(`vs_${newId().slice(0, 8)}`);
+  const projection = {
+    ...counterProjection,
+    tables: [
+      {
+        name: 'counters',
+        columns: [
+          { column: 'kind', expression: "doc->>'kind'" },
+          { column: 'sort_key', expression: "doc->>'at'", index: false },
+        ],
+      },
+    ],
+  };
+  const views = new ViewStore(schema, projection);
+  const state = async () => {
+    const { rows } = await env.pool.query<{ options: string[] | null; indexes: string[] }>(
+      `SELECT c.reloptions AS options,
+              (SELECT array_agg(indexname::text ORDER BY indexname) FROM pg_indexes WHERE schemaname = $1 AND tablename = 'counters') AS indexes
+       FROM pg_class c WHERE c.oid = '"${schema}".counters'::regclass`,
+      [schema],
+    );
+    return rows[0];
+  };
+  await views.migrate(env.pool);
+  expect(await state()).toEqual({
+    options: ['fillfactor=80'],
+    indexes: ['counters_kind_idx', 'counters_pkey'],
+  });
+  // an index made before the column was marked unindexed goes; a table made without room gets it
+  await env.pool.query(`CREATE INDEX counters_sort_key_idx ON "${schema}".counters (sort_key)`);
+  await env.pool.query(`ALTER TABLE "${schema}".counters RESET (fillfactor)`);
+  await views.migrate(env.pool);
+  expect(await state()).toEqual({
+    options: ['fillfactor=80'],
+    indexes: ['counters_kind_idx', 'counters_pkey'],
+  });
+});

@@ -7,8 +7,12 @@ export type Doc = Record<string, unknown>;
 /** A view table: `id text primary key, doc jsonb, version bigint` plus indexed generated columns. */
 export interface ViewTable {
   name: string;
-  /** Generated columns over `doc`, each indexed: e.g. `{ column: 'user_id', expression: "doc->>'userId'" }`. */
-  columns?: { column: string; expression: string; type?: string }[];
+  /**
+   * Generated columns over `doc`, indexed unless `index` is false: e.g. `{ column: 'user_id',
+   * expression: "doc->>'userId'" }`. A column that changes with most writes is better not
+   * indexed: an update that changes an indexed column rewrites every index entry of the row.
+   */
+  columns?: { column: string; expression: string; type?: string; index?: boolean }[];
   /** The table's documents are stored as a header row here and child rows in another table. */
   split?: SplitDoc;
 }
