@@ -60,7 +60,7 @@ CMD ["node_modules/.bin/tsx", "watch", "--clear-screen=false", "tools/build/dev.
 # Production: distroless Node 20 (no shell, no npm), non-root, compiled JavaScript only.
 FROM ${RUNTIME_IMAGE} AS production
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=32
 COPY --from=prod-deps /out/ ./
 COPY --from=bundle /out/ ./
 USER 65532:65532

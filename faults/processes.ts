@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { SERVICE_NODE_FLAGS } from '@devpie/client-events/runtime/node-flags';
 import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { sleep, waitUntil } from './servers';
@@ -49,7 +50,7 @@ export class ServiceProcess {
   start(): void {
     if (this.child || this.closed) return;
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', this.main], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', 'tsx', this.main], {
       cwd: this.root,
       env: this.env,
       stdio: ['ignore', log, log],

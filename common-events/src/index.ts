@@ -33,3 +33,4 @@ export * from './runtime/config';
 export * from './runtime/service';
 export * from './runtime/ops-server';
 export * from './runtime/metrics';
+export * from './runtime/node-flags';

@@ -1,3 +1,4 @@
+import { SERVICE_NODE_FLAGS } from '../../common-events/src/runtime/node-flags';
 import { SERVICES } from '../../tools/build/services';
 import { checkDockerfile, checkSkaffold, globFiles, loadInputs, type Inputs } from './checks';
 import { dockerignore, parseCopy, parseDockerfile } from './dockerfile';
@@ -15,6 +16,12 @@ test('skaffold.yaml is valid v4beta13 and builds exactly the images k8s/ runs', 
 
 test('the Dockerfile: COPY sources exist and are in the context, non-root production and dev stages', () => {
   expect(checkDockerfile(inputs)).toEqual([]);
+});
+
+test('the production image runs every service with the node flags the launcher and the fault suite use', () => {
+  const production = parseDockerfile(inputs.dockerfile).stages.find((s) => s.name === 'production')!;
+  const env = production.instructions.filter((x) => x.op === 'ENV').map((x) => x.args).join(' ');
+  expect(env).toContain(`NODE_OPTIONS=${SERVICE_NODE_FLAGS.join(' ')}`);
 });
 
 test('the Dockerfile parser reads stages, continuations and COPY flags', () => {

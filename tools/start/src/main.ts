@@ -11,6 +11,7 @@
  * SHUTDOWN_GRACE_MS, LOG_FORMAT=json (the services' pino lines as they are).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { SERVICE_NODE_FLAGS } from '@devpie/client-events/runtime/node-flags';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { formatLine, pipeLines, type LogOptions } from './logs';
@@ -37,7 +38,7 @@ const rel = (p: string) => {
 const startedAt = Date.now();
 
 function node(s: Service, childEnvironment: NodeJS.ProcessEnv, stdio: 'inherit' | 'pipe'): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', s.main], {
+  return spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', 'tsx', s.main], {
     cwd: ROOT,
     env: childEnvironment,
     stdio: ['ignore', stdio, stdio],
