@@ -153,11 +153,16 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
         filter: messaging.names.categoryCommands(decider.category),
       });
       const consumer = await messaging.js.consumers.get(stream, durable);
-      messages = await consumer.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
-      const iterator = messages;
-      loop = (async () => {
-        for await (const msg of iterator) await queue.push(msg.subject, () => process(msg));
-      })().catch((err: unknown) => logger.error({ err }, 'command loop ended'));
+      // a callback rather than an async iterator (a promise per message); the queue keeps each
+      // entity's commands in order, and the server's max_ack_pending bounds what waits in it
+      messages = await consumer.consume({
+        max_messages: 512,
+        expires: PULL_EXPIRES_MS,
+        callback: (msg) => void queue.push(msg.subject, () => process(msg)),
+      });
+      loop = messages.closed().then((err) => {
+        if (err) logger.error({ err }, 'command loop ended');
+      });
     },
     async stop() {
       messages?.stop();

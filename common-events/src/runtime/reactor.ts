@@ -80,11 +80,15 @@ export function buildReactor(opts: ReactorOptions) {
     async start() {
       await ensureDurable(messaging, { stream, durable, filter: messaging.names.categoryEvents(category) });
       const consumer = await messaging.js.consumers.get(stream, durable);
-      messages = await consumer.consume({ max_messages: 256, expires: PULL_EXPIRES_MS });
-      const iterator = messages;
-      loop = (async () => {
-        for await (const msg of iterator) await queue.push(msg.subject, () => process(msg));
-      })().catch((err: unknown) => logger.error({ err }, 'reaction loop ended'));
+      // as the component: a callback, each source entity's events in order in the queue
+      messages = await consumer.consume({
+        max_messages: 256,
+        expires: PULL_EXPIRES_MS,
+        callback: (msg) => void queue.push(msg.subject, () => process(msg)),
+      });
+      loop = messages.closed().then((err) => {
+        if (err) logger.error({ err }, 'reaction loop ended');
+      });
     },
     async stop() {
       messages?.stop();
