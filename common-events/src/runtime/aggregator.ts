@@ -18,7 +18,6 @@ import {
   rowKey,
   splitTables,
   ViewStore,
-  type BatchCommit,
   type CommandOutcome,
   type FencedWrite,
   type PendingWrite,
@@ -125,6 +124,11 @@ interface Prepared {
   traceIds: string[];
   /** Whether it has to reach Postgres: anything written, recorded or parked, or a checkpoint long unsaved. */
   commit: boolean;
+  /**
+   * The batch's statements, built while folding (off the commit's critical path: the fold of the
+   * next batch overlaps Postgres running this one, the JSON of this one does not wait for it).
+   */
+  statements?: string;
   started: number;
 }
 
@@ -287,6 +291,17 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       outcomes.length > 0 ||
       toPark.length > 0 ||
       (highest > expected && Date.now() - checkpointSavedAt > idleCheckpointMs);
+    const statements = commit
+      ? views.batchStatements(
+          {
+            name: durable,
+            position: highest,
+            writes: children.size > 0 ? new Map([...writes, ...children]) : writes,
+            outcomes,
+          },
+          expected,
+        )
+      : undefined;
     // what the next batch folds on: this one's rows, as if committed (a failure clears them)
     const batchNumber = ++batchesFolded;
     for (const [key, w] of writes) cache.stage(key, w.doc === null ? null : (w.doc as Doc), batchNumber);
@@ -305,14 +320,15 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       times: events.map((e) => e.event.metadata.time),
       traceIds: [...new Set(events.map((e) => e.event.metadata.traceId))],
       commit,
+      statements,
       started,
     };
   }
 
   /** The batch in an explicit transaction, with the fault-injection hook between its writes and COMMIT. */
-  function commitWithHook(batch: BatchCommit, expected: number, seqs: number[]): Promise<FencedWrite> {
+  function commitWithHook(statements: string, expected: number, seqs: number[]): Promise<FencedWrite> {
     return inTransaction(pool, async (client) => {
-      const result = await views.writeBatch(client, batch, expected);
+      const result = await views.writeStatements(client, statements);
       if (result.locked !== expected || !result.moved) throw new CheckpointMovedError(expected);
       await opts.hooks?.beforeCommit?.(seqs);
       return result;
@@ -328,12 +344,13 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     }
     const seqs = p.batch.map((m) => m.seq);
     if (p.commit) {
-      const writes = p.children.size > 0 ? new Map([...p.writes, ...p.children]) : p.writes;
-      const batch = { name: durable, position: p.highest, writes, outcomes: p.outcomes };
-      // fenced: the checkpoint must be where this instance left it (a replay's switch moves it)
+      // fenced: the checkpoint must be where this instance left it (a replay's switch moves it).
+      // Commits go one at a time on the leadership connection, idle between them: the statements
+      // reach the socket at once, before the next batch's fold takes the thread (a pool checkout
+      // is asynchronous: Postgres waited for that fold before it got the batch).
       const { locked, moved } = opts.hooks?.beforeCommit
-        ? await commitWithHook(batch, p.expected, seqs)
-        : await views.writeBatch(pool, batch, p.expected);
+        ? await commitWithHook(p.statements!, p.expected, seqs)
+        : await views.writeStatements(leader ?? pool, p.statements!);
       if (locked !== p.expected || !moved) throw new CheckpointMovedError(p.expected);
       committedCheckpoint = p.highest;
       cache.committed(p.number, p.writes.keys());
@@ -461,6 +478,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     // whatever was cached or folded before may be older than the views now are
     epoch++;
     cache.clear();
+    // views built from the start (a new aggregator, a rebuild): a row it has not written is absent
+    if (committed === 0 && (await views.isEmpty(pool))) cache.knowsEveryRow();
     position = folded = plannedCheckpoint = committedCheckpoint = committed;
     await resetDurable(messaging, {
       stream,

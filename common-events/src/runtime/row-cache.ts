@@ -13,9 +13,23 @@ const ABSENT = Symbol('absent');
 export class RowCache {
   private readonly rows: LRUCache<string, Doc | typeof ABSENT> | undefined;
   private readonly staged = new Map<string, { doc: Doc | null; batch: number }>();
+  /**
+   * While set: the keys of every row that exists, all written by this instance since its views
+   * were empty. A key not in it is absent without asking Postgres (a rebuild from the start of
+   * EVENTS never reads a row back). Dropped past `maxKnown` keys, and on `clear()`.
+   */
+  private known: Set<string> | undefined;
 
-  constructor(max: number) {
+  constructor(
+    max: number,
+    private readonly maxKnown = 250_000,
+  ) {
     this.rows = max > 0 ? new LRUCache({ max }) : undefined;
+  }
+
+  /** The views are empty: from now on this cache learns of every row as it is written. */
+  knowsEveryRow(): void {
+    this.known = new Set();
   }
 
   /** The row (null: known to be absent), or undefined when it has to be loaded. */
@@ -23,7 +37,8 @@ export class RowCache {
     const staged = this.staged.get(key);
     if (staged) return staged.doc;
     const v = this.rows?.get(key);
-    return v === ABSENT ? null : v;
+    if (v !== undefined) return v === ABSENT ? null : v;
+    return this.known && !this.known.has(key) ? null : undefined;
   }
 
   /** A row as Postgres has it. */
@@ -34,6 +49,10 @@ export class RowCache {
   /** A row as batch `batch` writes it, before that batch has committed. */
   stage(key: string, doc: Doc | null, batch: number): void {
     this.staged.set(key, { doc, batch });
+    if (!this.known) return;
+    if (doc === null) this.known.delete(key);
+    else this.known.add(key);
+    if (this.known.size > this.maxKnown) this.known = undefined;
   }
 
   /** Batch `batch` committed: its rows are what Postgres has (unless a later batch staged them again). */
@@ -46,8 +65,10 @@ export class RowCache {
     }
   }
 
+  /** Forgets everything, also that it knew every row (a failed batch may have staged rows that never landed). */
   clear(): void {
     this.staged.clear();
     this.rows?.clear();
+    this.known = undefined;
   }
 }

@@ -95,6 +95,13 @@ export class ViewStore {
     return Number(rows[0]!.position);
   }
 
+  /** Whether the views hold no row at all. */
+  async isEmpty(client: Pool | PoolClient): Promise<boolean> {
+    const any = this.projection.tables.map((t) => `SELECT 1 FROM ${this.table(t.name)}`).join(' UNION ALL ');
+    const { rows } = await client.query(`SELECT EXISTS (${any}) AS found`);
+    return rows[0]?.found === false;
+  }
+
   /** The rows with these keys that exist; a split document whole, joined from its header and children. */
   async load(client: Pool | PoolClient, keys: RowKey[]): Promise<Map<string, Doc>> {
     const byTable = new Map<string, Set<string>>();
@@ -136,8 +143,13 @@ export class ViewStore {
    * A write syscall and the wake-up it causes cost ~0.1 ms here: one round trip instead of
    * BEGIN…COMMIT's two halves the aggregator's writes to Postgres.
    */
-  async writeBatch(client: Pool | PoolClient, batch: BatchCommit, expected: number): Promise<FencedWrite> {
-    const results = (await client.query(this.batchStatements(batch, expected))) as unknown as QueryResult[];
+  writeBatch(client: Pool | PoolClient, batch: BatchCommit, expected: number): Promise<FencedWrite> {
+    return this.writeStatements(client, this.batchStatements(batch, expected));
+  }
+
+  /** `writeBatch` of statements built beforehand by `batchStatements`. */
+  async writeStatements(client: Pool | PoolClient, statements: string): Promise<FencedWrite> {
+    const results = (await client.query(statements)) as unknown as QueryResult[];
     const locked = results[0]?.rows[0] as { position: string } | undefined;
     const moved = results[1]?.rows[0] as { moved: string } | undefined;
     return { locked: locked ? Number(locked.position) : -1, moved: Number(moved?.moved ?? 0) === 1 };
