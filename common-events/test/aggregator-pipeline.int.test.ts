@@ -3,8 +3,8 @@
  * batches of ignored events acknowledged without a commit. Each shortcut must leave the views
  * exactly as a plain fold of every event would.
  */
-import { buildAggregator, buildComponent, createLogger, encode, envelope, newId } from '../src';
-import { eventually, openTestEnv, type TestEnv } from '../src/testing';
+import { buildAggregator, buildComponent, createLogger, createPool, encode, envelope, newId } from '../src';
+import { eventually, openTestEnv, TEST_DATABASE_URL, type TestEnv } from '../src/testing';
 import { counterDecider, counterProjection, readCounters } from './fixtures/counter';
 
 const logger = createLogger('test', process.env.TEST_LOG ?? 'silent');
@@ -177,4 +177,54 @@ test('a checkpoint moved by another writer (a replay switch) is not written over
     sum: total,
     applied: 1 + bys.length,
   });
+});
+
+test('an aggregator whose views were empty reads no row back; one that finds rows reads those it needs', async () => {
+  const pool = createPool(TEST_DATABASE_URL, 4);
+  let reads = 0;
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: typeof query }).query = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].includes('= ANY($1::text[])')) reads++;
+    return query(...args);
+  };
+  const schema = env.names.schema('fresh_reads');
+  const make = () =>
+    buildAggregator({
+      messaging: env.messaging,
+      pool,
+      projection: counterProjection,
+      logger,
+      durable: 'fresh-reads',
+      schema,
+      maxBatch: 5,
+    });
+  const c = buildComponent({ messaging: env.messaging, decider: counterDecider, name: 'fresh-w', logger });
+  const ids = Array.from({ length: 4 }, () => newId());
+  const write = () =>
+    Promise.all(ids.map((id) => c.handle(envelope('Increment', { projectId: id, by: 2 }, { userId: null }))));
+  try {
+    await write();
+    await write();
+    const first = make();
+    await first.start();
+    let last = await lastSeq();
+    await eventually(() => (first.position >= last ? true : undefined));
+    await first.stop();
+    expect(reads).toBe(0);
+
+    // a new instance finds views that are not empty: the rows it folds on come from Postgres
+    await write();
+    const second = make();
+    await second.start();
+    last = await lastSeq();
+    await eventually(() => (second.position >= last ? true : undefined));
+    await second.stop();
+    expect(reads).toBeGreaterThan(0);
+    const rows = await counters(schema);
+    expect(rows.filter((r) => ids.includes(r.id)).map((r) => [r.sum, r.applied])).toEqual(
+      ids.map(() => [6, 3]),
+    );
+  } finally {
+    await pool.end();
+  }
 });
