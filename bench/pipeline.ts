@@ -26,6 +26,8 @@ export interface PipelineResult {
   handleMs: { p50: number; p99: number; exact: boolean };
   batches: SystemStats['batches'];
   cpu: string;
+  /** CPU seconds of each service process during the run (services in their own processes only). */
+  servicesCpu: Record<string, number>;
 }
 
 export async function pipeline(
@@ -39,12 +41,16 @@ export async function pipeline(
   await sys.handleMs();
   const events0 = await lastEventSeq(env);
   const cpu0 = cpuMark();
+  const services0 = sys.cpuByService();
   const t = performance.now();
   const published = await load.publish(opts.window);
   if (published.failed > 0) throw new Error(`${published.failed} of ${opts.commands} publishes failed`);
   const last = await settled(env, sys, 300_000);
   const run = rate(opts.commands, seconds(t));
   const cpu = cpuLine(cpuSince(cpu0));
+  const servicesCpu = Object.fromEntries(
+    Object.entries(sys.cpuByService()).map(([name, s]) => [name, s - (services0[name] ?? 0)]),
+  );
   const after = await sys.stats();
   const outcomes = {
     accepted: after.outcomes.accepted - before.outcomes.accepted,
@@ -80,6 +86,7 @@ export async function pipeline(
     handleMs: await sys.handleMs(),
     batches,
     cpu,
+    servicesCpu,
   };
 }
 

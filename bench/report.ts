@@ -183,6 +183,10 @@ export function pipelineDetails(
         `conflicts ${pipe.conflicts}; parked ${pipe.parked}; view command_outcomes ${JSON.stringify(pipe.viewOutcomes)}`,
     );
     lines.push(`pipeline ${pipe.cpu}`);
+    const services = Object.entries(pipe.servicesCpu).sort((a, b) => b[1] - a[1]);
+    if (services.length > 0) {
+      lines.push(`pipeline CPU by service: ${services.map(([n, s]) => `${n} ${fmt(s, 2)} s`).join(', ')}`);
+    }
     lines.push(
       `pipeline handle() per command (load + decide + append): p50 ${pipe.handleMs.exact ? '' : '≤ '}` +
         `${fmt(pipe.handleMs.p50, 1)} ms, p99 ${pipe.handleMs.exact ? '' : '≤ '}${fmt(pipe.handleMs.p99, 1)} ms; ` +

@@ -4,7 +4,7 @@
  * timings) or each in its own process as deployed (`processes`: the services' own main.ts,
  * figures read from their /metrics).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildAggregator, createLogger, createPool, type Aggregator } from '@devpie/client-events';
@@ -17,7 +17,7 @@ import { projectsProjection } from '@devpie/projects-aggregator';
 import { estimationProjection } from '@devpie/estimation-aggregator';
 import { CONTEXTS, ServiceProcess } from '../faults/processes';
 import { freePort } from '../faults/servers';
-import { sleep } from './ceilings';
+import { sleep, TICKS_PER_SECOND } from './ceilings';
 import { percentiles } from './percentiles';
 
 export type Layout = 'processes' | 'in-process';
@@ -44,7 +44,21 @@ export interface System {
   handleMs(): Promise<{ p50: number; p99: number; exact: boolean }>;
   /** Every aggregator has committed (and acknowledged) everything up to `last`, the stream's last sequence. */
   caughtUp(last: number): Promise<boolean>;
+  /** CPU seconds each service process has used so far (empty when the services share the bench's process). */
+  cpuByService(): Record<string, number>;
   stop(): Promise<void>;
+}
+
+/** user + system CPU seconds of a process, from /proc (0 when unreadable). */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
 }
 
 export const startSystem = (env: TestEnv, layout: Layout): Promise<System> =>
@@ -106,6 +120,7 @@ async function startInProcess(env: TestEnv): Promise<System> {
       return { p50: p.p50, p99: p.p99, exact: true };
     },
     caughtUp: async (last) => aggregators.every((a) => a.position >= last),
+    cpuByService: () => ({}),
     async stop() {
       for (const c of components) await c.stop();
       for (const a of aggregators) await a.stop();
@@ -197,6 +212,7 @@ async function startProcesses(env: TestEnv): Promise<System> {
       }
       return true;
     },
+    cpuByService: () => Object.fromEntries(services.map((s) => [s.name, cpuSecondsOf(s.pid)])),
     stop,
   };
 }
