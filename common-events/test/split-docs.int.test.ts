@@ -86,3 +86,46 @@ test('header and child rows equal a fresh replay, with or without the row cache,
     expect(await rows(replay, table)).toEqual(await rows(live, table));
   }
 });
+
+test('rows known to be new are inserted; one there after all fails the batch once, then it is upserted', async () => {
+  const c = buildComponent({ messaging: env.messaging, decider: counterDecider, name: 'tally-f', logger });
+  const schema = env.names.schema('tally_behind');
+  const aggregator = buildAggregator({
+    messaging: env.messaging,
+    pool: env.pool,
+    projection: tallyProjection,
+    logger,
+    schema,
+    durable: 'tally-behind',
+    notices: false,
+  });
+  await aggregator.start(); // empty views: it takes every row it has not written for absent
+  const id = newId();
+  // written behind its back: a header, and an orphan child row that the next increment makes
+  await env.pool.query(`INSERT INTO "${schema}".tallies (id, doc, version) VALUES ($1, $2, 1)`, [
+    id,
+    JSON.stringify({ id, sum: 1, recent: [] }),
+  ]);
+  await env.pool.query(
+    `INSERT INTO "${schema}".tally_items (id, doc, version) VALUES ($1 || '/at4', '{"id":"at4","by":9}', 1)`,
+    [id],
+  );
+  await c.handle(envelope('Increment', { projectId: id, by: 3 }, { userId: null }));
+  const last = (await env.messaging.jsm.streams.info(env.names.stream('EVENTS'))).state.last_seq;
+  await eventually(() => (aggregator.position >= last ? true : undefined), 20_000);
+  await aggregator.stop();
+  // folded on the row it found: 1 + 3, with the increment that made `at4`
+  const header = (await rows(schema, 'tallies')).find((r) => r.id === id)!;
+  const items = (await rows(schema, 'tally_items')).filter((r) => r.id.startsWith(`${id}/`));
+  expect(
+    joinDoc(
+      tallySplit,
+      header.doc,
+      items.map((i) => i.doc),
+    ),
+  ).toEqual({
+    id,
+    sum: 4,
+    recent: [{ id: 'at4', by: 3 }],
+  });
+});

@@ -75,10 +75,15 @@ test('estimating a task writes its line only; a removed task deletes its line', 
     }),
   );
   expect(estimated).toEqual([
-    { table: ESTIMATE_LINES, id: `${projectId}/${tasks[1]}`, doc: expect.objectContaining({ revision: 1 }) },
+    {
+      table: ESTIMATE_LINES,
+      id: `${projectId}/${tasks[1]}`,
+      doc: expect.objectContaining({ revision: 1 }),
+      created: false,
+    },
   ]);
   expect(apply(ev('TaskEstimateRemoved', { taskId: tasks[0] }))).toEqual([
-    { table: ESTIMATE_LINES, id: `${projectId}/${tasks[0]}`, doc: null },
+    { table: ESTIMATE_LINES, id: `${projectId}/${tasks[0]}`, doc: null, created: false },
   ]);
   expect(apply(ev('RateSet', { hourlyRate: 9000, currency: 'EUR' }))).toEqual([]);
 });

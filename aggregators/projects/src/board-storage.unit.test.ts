@@ -76,7 +76,12 @@ test('an event writes only the tasks it changed; a destroyed task or board delet
 
   const renamed = next(e('TaskModified', { taskId: tasks[1], changes: { title: 'Renamed' } }));
   expect(rows(renamed.before, renamed.after)).toEqual([
-    { table: TASKS, id: `${projectId}/${tasks[1]}`, doc: expect.objectContaining({ title: 'Renamed' }) },
+    {
+      table: TASKS,
+      id: `${projectId}/${tasks[1]}`,
+      doc: expect.objectContaining({ title: 'Renamed' }),
+      created: false,
+    },
   ]);
   // within its column a move changes the order (the header), not the task
   const within = next(
@@ -103,14 +108,17 @@ test('an event writes only the tasks it changed; a destroyed task or board delet
       table: TASKS,
       id: `${projectId}/${tasks[0]}`,
       doc: expect.objectContaining({ columnId: columns[2]!.columnId }),
+      created: false,
     },
   ]);
   const destroyed = next(e('TaskDestroyed', { taskId: tasks[2], columnId: columns[1]!.columnId }));
   expect(rows(destroyed.before, destroyed.after)).toEqual([
-    { table: TASKS, id: `${projectId}/${tasks[2]}`, doc: null },
+    { table: TASKS, id: `${projectId}/${tasks[2]}`, doc: null, created: false },
   ]);
   // a new board's tasks are all written; a destroyed board's all deleted
-  expect(rows(undefined, board).map((w) => w.id)).toEqual(tasks.map((t) => `${projectId}/${t}`));
+  expect(rows(undefined, board).map((w) => [w.id, w.created])).toEqual(
+    tasks.map((t) => [`${projectId}/${t}`, true]),
+  );
   const gone = next(e('ProjectDestroyed', {}));
   expect(gone.after).toBeNull();
   expect(rows(gone.before, gone.after).map((w) => [w.id, w.doc])).toEqual([

@@ -13,7 +13,7 @@ import { park } from './parking';
 import { inTransaction } from './postgres';
 import type { Doc, Projection, RowKey, ViewWrite } from './projection';
 import { RowCache } from './row-cache';
-import { childWrites } from './split-docs';
+import { childWrites, type ChildWrite } from './split-docs';
 import {
   rowKey,
   splitTables,
@@ -178,6 +178,12 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   let checkpointSavedAt = 0;
   /** Bumped on every failure: what was folded before it is folded again. */
   let epoch = 0;
+  /**
+   * Whether rows known to be new are inserted rather than upserted. Off from a failure until the
+   * next commit: were a row there after all (views changed behind the aggregator's back), the
+   * batch is folded again with upserts instead of failing the same way for ever.
+   */
+  let insertFresh = true;
   let batchesFolded = 0;
   /** The epoch the last batch was folded in (-1: its fold failed). */
   let foldedEpoch = 0;
@@ -199,24 +205,30 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   }
 
   /** The rows the events touch: from the cache, the rest in one query per table. */
-  async function rowsFor(keys: RowKey[], at: number): Promise<Map<string, Doc>> {
+  async function rowsFor(
+    keys: RowKey[],
+    at: number,
+  ): Promise<{ rows: Map<string, Doc>; absent: Set<string> }> {
     const rows = new Map<string, Doc>();
+    const absent = new Set<string>();
     const missing: RowKey[] = [];
     for (const k of keys) {
       const key = rowKey(k.table, k.id);
       const doc = cache.get(key);
       if (doc === undefined) missing.push(k);
       else if (doc !== null) rows.set(key, doc);
+      else absent.add(key);
     }
-    if (missing.length === 0) return rows;
+    if (missing.length === 0) return { rows, absent };
     const loaded = await views.load(pool, missing);
     for (const k of missing) {
       const key = rowKey(k.table, k.id);
       const doc = loaded.get(key);
       if (doc) rows.set(key, doc);
+      else absent.add(key);
       if (at === epoch) cache.set(key, doc ?? null);
     }
-    return rows;
+    return { rows, absent };
   }
 
   /** Folds a batch on top of what is committed or in flight; pure but for loading rows. */
@@ -235,7 +247,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         toPark.push({ msg, err });
       }
     }
-    const rows = await rowsFor(
+    const { rows, absent } = await rowsFor(
       events.flatMap((e) => projection.touches(e.event)),
       at,
     );
@@ -250,24 +262,41 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         toPark.push({ msg, err: new FoldError(msg.seq, { cause: failed.last }) });
         continue;
       }
-      let changes: ViewWrite[];
+      let changes: { write: ViewWrite; children: ChildWrite[] }[];
       try {
-        changes = projection.fold(view, event, msg.seq);
+        changes = projection.fold(view, event, msg.seq).map((write) => {
+          const split = splits.get(write.table);
+          if (!split) return { write, children: [] };
+          // its children are diffed against the document as it was: the fold must have read it
+          const key = rowKey(write.table, write.id);
+          if (!rows.has(key) && !absent.has(key)) {
+            throw new Error(`${write.table} ${write.id} is written but not among the rows the event touches`);
+          }
+          return { write, children: childWrites(split, write.id, rows.get(key), write.doc) };
+        });
       } catch (cause) {
         failures.set(msg.seq, { count: (failures.get(msg.seq)?.count ?? 0) + 1, last: cause });
         throw new FoldError(msg.seq, { cause });
       }
-      for (const w of changes) {
+      for (const { write: w, children: changed } of changes) {
         const key = rowKey(w.table, w.id);
-        const split = splits.get(w.table);
-        if (split) {
-          for (const c of childWrites(split, w.id, rows.get(key), w.doc)) {
-            children.set(rowKey(c.table, c.id), { ...c, version: msg.seq });
-          }
+        for (const c of changed) {
+          const ck = rowKey(c.table, c.id);
+          // new to the batch if the batch's first write of the row made it (a child is never
+          // stored apart from its document, so a child the document lacked is not a row either)
+          const fresh = children.get(ck)?.fresh ?? (insertFresh && c.created);
+          children.set(ck, { table: c.table, id: c.id, doc: c.doc, version: msg.seq, fresh });
         }
-        if (w.doc === null) rows.delete(key);
-        else rows.set(key, w.doc as Doc);
-        writes.set(key, { ...w, version: msg.seq });
+        // known to be absent when the batch first wrote it: inserted, not upserted
+        const fresh = writes.get(key)?.fresh ?? (insertFresh && absent.has(key));
+        if (w.doc === null) {
+          rows.delete(key);
+          absent.add(key);
+        } else {
+          rows.set(key, w.doc as Doc);
+          absent.delete(key);
+        }
+        writes.set(key, { ...w, version: msg.seq, fresh });
       }
       if (event.metadata.causationId && projection.ownCategories.includes(category)) {
         const rejected = event.type === COMMAND_REJECTED ? (event.data as CommandRejected) : undefined;
@@ -353,6 +382,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         : await views.writeStatements(leader ?? pool, p.statements!);
       if (locked !== p.expected || !moved) throw new CheckpointMovedError(p.expected);
       committedCheckpoint = p.highest;
+      insertFresh = true;
       cache.committed(p.number, p.writes.keys());
       checkpointSavedAt = Date.now();
       await opts.hooks?.afterCommit?.(seqs);
@@ -394,6 +424,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   /** After a failure: forget the cache and anything folded on it, and read the checkpoint again. */
   async function reset(): Promise<void> {
     epoch++;
+    insertFresh = false;
     cache.clear();
     folded = plannedCheckpoint = committedCheckpoint;
     const at = epoch;

@@ -18,23 +18,27 @@ export function childWrites(
   docId: string,
   before: Doc | undefined,
   after: Doc | null,
-): ViewWrite[] {
+): ChildWrite[] {
   const previous = new Map<string, Doc>();
   if (before) for (const child of split.children(before)) previous.set(split.key(child), child);
-  const writes: ViewWrite[] = [];
+  const writes: ChildWrite[] = [];
   if (after) {
     for (const child of split.children(after)) {
       const key = split.key(child);
       const was = previous.get(key);
       previous.delete(key);
       if (was === child || (was !== undefined && JSON.stringify(was) === JSON.stringify(child))) continue;
-      writes.push({ table: split.table, id: childRowId(docId, key), doc: child });
+      writes.push({ table: split.table, id: childRowId(docId, key), doc: child, created: was === undefined });
     }
   }
-  for (const key of previous.keys())
-    writes.push({ table: split.table, id: childRowId(docId, key), doc: null });
+  for (const key of previous.keys()) {
+    writes.push({ table: split.table, id: childRowId(docId, key), doc: null, created: false });
+  }
   return writes;
 }
+
+/** A child row's write; `created`: the document did not have the child before the event. */
+export type ChildWrite = ViewWrite & { created: boolean };
 
 /** A split document from its header row and its child rows (in any order). */
 export function joinDoc(split: SplitDoc, header: Doc, children: readonly Doc[]): Doc {

@@ -170,22 +170,29 @@ export class ViewStore {
       byTable.get(w.table)!.push(w);
     }
     for (const [table, rows] of byTable) {
-      const upserts = rows.filter((r) => r.doc !== null);
       const deletes = rows.filter((r) => r.doc === null);
       const split = this.splits.get(table);
-      if (upserts.length > 0) {
+      // rows known to be new are inserted: no probe of the primary key for a conflict first (were
+      // one there after all, the statement fails and the batch is folded again, reading its rows)
+      for (const fresh of [true, false]) {
+        const written = rows.filter((r) => r.doc !== null && (r.fresh === true) === fresh);
+        if (written.length === 0) continue;
         const json = jsonLiteral(
-          upserts.map((r) => ({
+          written.map((r) => ({
             id: r.id,
             doc: split ? split.header(r.doc!) : r.doc,
             version: int(r.version),
           })),
         );
         steps.push(
-          `u${steps.length} AS (INSERT INTO ${this.table(table)} (id, doc, version)
+          `${fresh ? 'i' : 'u'}${steps.length} AS (INSERT INTO ${this.table(table)} (id, doc, version)
              SELECT r.id, r.doc, r.version FROM jsonb_to_recordset(${json}) AS r(id text, doc jsonb, version bigint)
-             WHERE ${fenced}
-             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now())`,
+             WHERE ${fenced}${
+               fresh
+                 ? ')'
+                 : `
+             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, version = excluded.version, updated_at = now())`
+             }`,
         );
       }
       if (deletes.length > 0) {
@@ -251,7 +258,8 @@ export function sqlLiteral(text: string): string {
 
 const jsonLiteral = (value: unknown): string => `${sqlLiteral(JSON.stringify(value))}::jsonb`;
 
-export type PendingWrite = ViewWrite & { version: number };
+/** A row's last write in a batch, at the position of its event; `fresh`: the row did not exist before the batch. */
+export type PendingWrite = ViewWrite & { version: number; fresh?: boolean };
 
 /** What one batch commits: the checkpoint move, the last state of every changed row, the outcomes. */
 export interface BatchCommit {
