@@ -213,6 +213,8 @@ export interface Ceilings {
   orderedReplay: Rate;
   upsertBatched: Rate;
   upsertSingle: Rate;
+  /** This process's own speed: JSON round trips of an 800-byte message per second (the machine's speed varies). */
+  jsonRoundTrips: Rate;
   cpu: CpuSpent;
 }
 
@@ -288,6 +290,21 @@ export async function natsCeilings(env: TestEnv, opts: CeilingOptions, cleanups:
 
   await jsm.streams.delete(stream);
   return { publishSerial, publishWindowed, publishWindowedOcc, durableConsume, orderedReplay };
+}
+
+/**
+ * How fast this process computes right now: JSON.stringify + JSON.parse of an 800-byte message,
+ * one core, no I/O. These machines' speed changes by half or more within minutes; this figure
+ * tells a slow run from a slow system.
+ */
+export function jsonCeiling(): { jsonRoundTrips: Rate } {
+  const message = JSON.parse(paddedJson({ id: randomUUID(), type: 'BenchMessage' }, MESSAGE_BYTES)) as object;
+  const n = 50_000;
+  const t = performance.now();
+  let bytes = 0;
+  for (let i = 0; i < n; i++) bytes += (JSON.parse(JSON.stringify(message)) as { id: string }).id.length;
+  if (bytes === 0) throw new Error('unreachable');
+  return { jsonRoundTrips: rate(n, seconds(t)) };
 }
 
 export async function postgresCeilings(env: TestEnv, opts: CeilingOptions) {

@@ -28,6 +28,7 @@ import {
   cpuMark,
   cpuSince,
   fmt,
+  jsonCeiling,
   natsCeilings,
   postgresCeilings,
   seconds,
@@ -89,6 +90,7 @@ async function main() {
         messageBytes: 800,
         ...(await natsCeilings(env, opts, cleanups)),
         ...(await postgresCeilings(env, opts)),
+        ...jsonCeiling(),
         cpu: cpuSince(cpu0),
       };
       for (const c of cleanups) await c();

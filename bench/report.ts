@@ -58,6 +58,7 @@ export function ceilingRows(c: Ceilings): SectionReport {
       row(C, 'JetStream ordered replay', c.orderedReplay.perSecond, 'msg/s'),
       row(C, 'Postgres jsonb upsert, batches of 500', c.upsertBatched.perSecond, 'rows/s'),
       row(C, 'Postgres jsonb upsert, one row per transaction', c.upsertSingle.perSecond, 'rows/s'),
+      row(C, 'this process: JSON stringify + parse of a message', c.jsonRoundTrips.perSecond, 'msg/s'),
     ],
     problems: [],
   };

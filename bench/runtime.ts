@@ -49,6 +49,7 @@ import {
   cpuSince,
   fmt,
   intFlag,
+  jsonCeiling,
   MiB,
   natsCeilings,
   noisy,
@@ -877,7 +878,13 @@ async function main() {
     const cpu0 = cpuMark();
     const nats = await natsCeilings(env, opts, cleanups);
     const pg = await postgresCeilings(env, opts);
-    const ceilings: Ceilings = { messageBytes: MESSAGE_BYTES, ...nats, ...pg, cpu: cpuSince(cpu0) };
+    const ceilings: Ceilings = {
+      messageBytes: MESSAGE_BYTES,
+      ...nats,
+      ...pg,
+      ...jsonCeiling(),
+      cpu: cpuSince(cpu0),
+    };
     console.error(`component: ${opts.commands} commands over ${opts.entities} projects…`);
     const component = await componentPhase(env, opts, cleanups);
     console.error('aggregator…');
