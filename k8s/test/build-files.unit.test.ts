@@ -20,7 +20,10 @@ test('the Dockerfile: COPY sources exist and are in the context, non-root produc
 
 test('the production image runs every service with the node flags the launcher and the fault suite use', () => {
   const production = parseDockerfile(inputs.dockerfile).stages.find((s) => s.name === 'production')!;
-  const env = production.instructions.filter((x) => x.op === 'ENV').map((x) => x.args).join(' ');
+  const env = production.instructions
+    .filter((x) => x.op === 'ENV')
+    .map((x) => x.args)
+    .join(' ');
   expect(env).toContain(`NODE_OPTIONS=${SERVICE_NODE_FLAGS.join(' ')}`);
 });
 
