@@ -135,8 +135,8 @@ export class ViewStore {
    *    the statement after it is parsed once the lock is released, so it names the views the
    *    switch put in place; the position read tells whether the switch moved the checkpoint.
    * 2. One statement that moves the checkpoint from `expected` to `position` and, only if it did,
-   *    upserts or deletes every changed row and records the command outcomes. A fence that fails
-   *    writes nothing (`moved` false).
+   *    inserts (rows known to be new), upserts or deletes every changed row and records the
+   *    command outcomes. A fence that fails writes nothing (`moved` false).
    *
    * Values are inlined as dollar-quoted literals (the simple-query protocol takes no parameters);
    * the rows and the outcomes go as one JSON literal per table, expanded by jsonb_to_recordset.
