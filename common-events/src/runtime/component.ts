@@ -4,7 +4,7 @@ import type { Envelope } from '../envelope';
 import { ConcurrencyError, ValidationError } from '../errors';
 import { decode } from '../registry';
 import { isRejection } from '../rejections';
-import { backoffMs, ensureDurable, isUnavailable, PULL_EXPIRES_MS } from './durable';
+import { backoffMs, consumeBySubject, ensureDurable, isUnavailable } from './durable';
 import { EntityStore, type Entity, type EntityStoreOptions } from './entity-store';
 import { KeyedQueue } from './keyed-queue';
 import type { Logger } from './logger';
@@ -152,17 +152,16 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
         durable,
         filter: messaging.names.categoryCommands(decider.category),
       });
-      const consumer = await messaging.js.consumers.get(stream, durable);
-      // a callback rather than an async iterator (a promise per message); the queue keeps each
-      // entity's commands in order, and the server's max_ack_pending bounds what waits in it
-      messages = await consumer.consume({
-        max_messages: 512,
-        expires: PULL_EXPIRES_MS,
-        callback: (msg) => void queue.push(msg.subject, () => process(msg)),
+      const consumed = await consumeBySubject(messaging, {
+        stream,
+        durable,
+        maxMessages: 512,
+        queue,
+        handle: process,
+        logger,
       });
-      loop = messages.closed().then((err) => {
-        if (err) logger.error({ err }, 'command loop ended');
-      });
+      messages = consumed.messages;
+      loop = consumed.ended;
     },
     async stop() {
       messages?.stop();

@@ -1,4 +1,13 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerConfig } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { KeyedQueue } from './keyed-queue';
+import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 
 const NANOS_PER_MS = 1_000_000;
@@ -73,4 +82,32 @@ export function isUnavailable(err: unknown): boolean {
   if (err instanceof JetStreamApiError) return err.status === 503;
   // by name: nats.js does not export JetStreamNotEnabled (what a publish with no responders throws)
   return err instanceof Error && ['JetStreamNotEnabled', 'NoResponders', 'TimeoutError'].includes(err.name);
+}
+
+/**
+ * Consumes a durable into a keyed queue: each subject's messages handled in order, subjects
+ * concurrently. A callback rather than an async iterator (a promise per message); the server's
+ * max_ack_pending bounds what waits in the queue. `ended` settles when the consumer stops.
+ */
+export async function consumeBySubject(
+  messaging: Messaging,
+  opts: {
+    stream: string;
+    durable: string;
+    maxMessages: number;
+    queue: KeyedQueue;
+    handle(msg: JsMsg): Promise<void>;
+    logger: Logger;
+  },
+): Promise<{ messages: ConsumerMessages; ended: Promise<void> }> {
+  const consumer = await messaging.js.consumers.get(opts.stream, opts.durable);
+  const messages = await consumer.consume({
+    max_messages: opts.maxMessages,
+    expires: PULL_EXPIRES_MS,
+    callback: (msg) => void opts.queue.push(msg.subject, () => opts.handle(msg)),
+  });
+  const ended = messages.closed().then((err) => {
+    if (err) opts.logger.error({ err, durable: opts.durable }, 'consumer ended');
+  });
+  return { messages, ended };
 }

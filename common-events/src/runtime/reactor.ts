@@ -3,7 +3,7 @@ import type { Envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { Category } from '../names';
 import { decode, type AnyMessageSet } from '../registry';
-import { backoffMs, ensureDurable, isUnavailable, PULL_EXPIRES_MS } from './durable';
+import { backoffMs, consumeBySubject, ensureDurable, isUnavailable } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import { KeyedQueue } from './keyed-queue';
@@ -79,16 +79,16 @@ export function buildReactor(opts: ReactorOptions) {
     },
     async start() {
       await ensureDurable(messaging, { stream, durable, filter: messaging.names.categoryEvents(category) });
-      const consumer = await messaging.js.consumers.get(stream, durable);
-      // as the component: a callback, each source entity's events in order in the queue
-      messages = await consumer.consume({
-        max_messages: 256,
-        expires: PULL_EXPIRES_MS,
-        callback: (msg) => void queue.push(msg.subject, () => process(msg)),
+      const consumed = await consumeBySubject(messaging, {
+        stream,
+        durable,
+        maxMessages: 256,
+        queue,
+        handle: process,
+        logger,
       });
-      loop = messages.closed().then((err) => {
-        if (err) logger.error({ err }, 'reaction loop ended');
-      });
+      messages = consumed.messages;
+      loop = consumed.ended;
     },
     async stop() {
       messages?.stop();
