@@ -117,8 +117,11 @@ export class CommandGateway {
       : undefined;
   }
 
-  /** Resolves with the outcome once committed, or undefined after `seconds`. */
-  async waitFor(commandId: string, seconds: number): Promise<Outcome | undefined> {
+  /**
+   * Resolves with the outcome once committed, or undefined after `seconds`. `unsent`: the command
+   * is not published yet (its record was just made), so no outcome can be recorded already.
+   */
+  async waitFor(commandId: string, seconds: number, unsent = false): Promise<Outcome | undefined> {
     let resolve!: (o: Outcome | undefined) => void;
     const arrived = new Promise<Outcome | undefined>((r) => (resolve = r));
     const set = this.waiters.get(commandId) ?? new Set();
@@ -127,7 +130,7 @@ export class CommandGateway {
     const timer = setTimeout(() => resolve(undefined), seconds * 1000);
     try {
       // it may be committed already (a retried request), or the notice may have been missed
-      const known = await this.outcome(commandId);
+      const known = unsent ? undefined : await this.outcome(commandId);
       if (known) return known;
       const o = await arrived;
       return o && o.status === 'rejected' ? ((await this.outcome(commandId)) ?? o) : o;
@@ -204,7 +207,8 @@ export class CommandGateway {
       }
     }
     const waited = preferredWait(req, this.maxWait);
-    const waiting = waited > 0 ? this.waitFor(commandId, waited) : undefined;
+    const unsent = inserted.rowCount === 1;
+    const waiting = waited > 0 ? this.waitFor(commandId, waited, unsent) : undefined;
     await publishCommand(this.opts.messaging, commands, command);
     res.setHeader('Location', `/api/v1/commands/${commandId}`);
     if (waited > 0) res.setHeader('Preference-Applied', `wait=${waited}`);

@@ -84,6 +84,28 @@ export class ProjectsViews {
       : undefined;
   }
 
+  /**
+   * Who owns a project and the user's role on its team, from the board's row alone (a write needs
+   * no more to be allowed; the board with its tasks is read for the answer).
+   */
+  async ownershipFor(
+    id: string,
+    userId: string,
+  ): Promise<{ ownerId: string; teamId: string | null; role: fields.Role | undefined } | undefined> {
+    const { rows } = await this.pool.query<{
+      owner_id: string;
+      team_id: string | null;
+      role: fields.Role | null;
+    }>(
+      `SELECT p.owner_id, p.team_id, m.doc->>'role' AS role FROM ${this.projects} p
+       LEFT JOIN ${this.members} m ON m.team_id = p.team_id AND m.user_id = $2
+       WHERE p.id = $1`,
+      [id, userId],
+    );
+    const r = rows[0];
+    return r ? { ownerId: r.owner_id, teamId: r.team_id, role: r.role ?? undefined } : undefined;
+  }
+
   async member(teamId: string, userId: string): Promise<TeamMemberDoc | undefined> {
     const { rows } = await this.pool.query<{ doc: TeamMemberDoc }>(
       `SELECT doc FROM ${this.members} WHERE id = $1`,

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { fields, LIMITS, projectCommands } from '@devpie/client-events';
 import { parseInput, principalOf } from '@devpie/http-kit';
-import { answer, atLeastOne, content, pathId, projectAccess, title, type RouteDeps } from './shared';
+import { answer, atLeastOne, content, pathId, projectToWrite, title, type RouteDeps } from './shared';
 
 export const columnBody = z.object({ title }).strict();
 export const taskBody = z
@@ -28,55 +28,55 @@ export function boardRoutes({ views, gateway }: RouteDeps): Router {
 
   router.post('/projects/:projectId/columns', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project, access } = await projectAccess(views, req, userId, 'write');
+    const { projectId, access } = await projectToWrite(views, req, userId);
     const body = parseInput(columnBody, req.body);
     let columnId = '';
     const sent = await gateway.send(req, res, projectCommands, 'AddColumn', userId, ({ newId }) => {
       columnId = newId('column');
-      return { projectId: project.id, columnId, title: body.title };
+      return { projectId, columnId, title: body.title };
     });
     await answer(res, views, sent, {
-      projectId: project.id,
+      projectId,
       id: columnId,
       access,
-      created: `${base(project.id)}/columns/${columnId}`,
+      created: `${base(projectId)}/columns/${columnId}`,
     });
   });
 
   router.patch('/projects/:projectId/columns/:columnId', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project, access } = await projectAccess(views, req, userId, 'write');
+    const { projectId, access } = await projectToWrite(views, req, userId);
     const columnId = pathId(req, 'columnId', 'column');
     const body = parseInput(columnBody, req.body);
     const sent = await gateway.send(req, res, projectCommands, 'ModifyColumn', userId, () => ({
-      projectId: project.id,
+      projectId,
       columnId,
       title: body.title,
     }));
-    await answer(res, views, sent, { projectId: project.id, id: columnId, access });
+    await answer(res, views, sent, { projectId, id: columnId, access });
   });
 
   router.delete('/projects/:projectId/columns/:columnId', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project, access } = await projectAccess(views, req, userId, 'write');
+    const { projectId, access } = await projectToWrite(views, req, userId);
     const columnId = pathId(req, 'columnId', 'column');
     const sent = await gateway.send(req, res, projectCommands, 'DestroyColumn', userId, () => ({
-      projectId: project.id,
+      projectId,
       columnId,
     }));
-    await answer(res, views, sent, { projectId: project.id, id: columnId, access });
+    await answer(res, views, sent, { projectId, id: columnId, access });
   });
 
   router.post('/projects/:projectId/columns/:columnId/tasks', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project, access } = await projectAccess(views, req, userId, 'write');
+    const { projectId, access } = await projectToWrite(views, req, userId);
     const columnId = pathId(req, 'columnId', 'column');
     const body = parseInput(taskBody, req.body);
     let taskId = '';
     const sent = await gateway.send(req, res, projectCommands, 'AddTask', userId, ({ newId }) => {
       taskId = newId('task');
       return {
-        projectId: project.id,
+        projectId,
         columnId,
         taskId,
         title: body.title,
@@ -85,49 +85,49 @@ export function boardRoutes({ views, gateway }: RouteDeps): Router {
       };
     });
     await answer(res, views, sent, {
-      projectId: project.id,
+      projectId,
       id: taskId,
       access,
-      created: `${base(project.id)}/tasks/${taskId}`,
+      created: `${base(projectId)}/tasks/${taskId}`,
     });
   });
 
   router.patch('/projects/:projectId/tasks/:taskId', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project, access } = await projectAccess(views, req, userId, 'write');
+    const { projectId, access } = await projectToWrite(views, req, userId);
     const taskId = pathId(req, 'taskId', 'task');
     const changes = parseInput(taskPatch, req.body);
     const sent = await gateway.send(req, res, projectCommands, 'ModifyTask', userId, () => ({
-      projectId: project.id,
+      projectId,
       taskId,
       changes,
     }));
-    await answer(res, views, sent, { projectId: project.id, id: taskId, access });
+    await answer(res, views, sent, { projectId, id: taskId, access });
   });
 
   router.patch('/projects/:projectId/tasks/:taskId/move', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project, access } = await projectAccess(views, req, userId, 'write');
+    const { projectId, access } = await projectToWrite(views, req, userId);
     const taskId = pathId(req, 'taskId', 'task');
     const body = parseInput(moveBody, req.body);
     const sent = await gateway.send(req, res, projectCommands, 'MoveTask', userId, () => ({
-      projectId: project.id,
+      projectId,
       taskId,
       toColumnId: body.toColumnId,
       index: body.index,
     }));
-    await answer(res, views, sent, { projectId: project.id, id: taskId, access });
+    await answer(res, views, sent, { projectId, id: taskId, access });
   });
 
   router.delete('/projects/:projectId/tasks/:taskId', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project, access } = await projectAccess(views, req, userId, 'write');
+    const { projectId, access } = await projectToWrite(views, req, userId);
     const taskId = pathId(req, 'taskId', 'task');
     const sent = await gateway.send(req, res, projectCommands, 'DestroyTask', userId, () => ({
-      projectId: project.id,
+      projectId,
       taskId,
     }));
-    await answer(res, views, sent, { projectId: project.id, id: taskId, access });
+    await answer(res, views, sent, { projectId, id: taskId, access });
   });
 
   return router;

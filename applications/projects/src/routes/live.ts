@@ -5,7 +5,7 @@ import type { Logger } from '@devpie/client-events';
 import { accessOf } from '../access';
 import type { LiveBoards } from '../live';
 import type { ProjectsViews } from '../views';
-import { projectAccess, toProject } from './shared';
+import { projectToRead, toProject } from './shared';
 
 export interface LiveDeps {
   views: ProjectsViews;
@@ -27,7 +27,7 @@ export function liveRoutes({ views, live, heartbeatMs, logger }: LiveDeps): Rout
 
   router.get('/projects/:projectId/live', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project } = await projectAccess(views, req, userId, 'read');
+    const { project } = await projectToRead(views, req, userId);
     const projectId = project.id;
     // the client may have gone while access was checked: then 'close' has fired already
     if (!res.socket || res.socket.destroyed) return;

@@ -12,7 +12,16 @@ import {
 import { accessOf, canWrite, type Access } from '../access';
 import { defaultPrefix } from '../prefix';
 import type { Cursor } from '../views';
-import { answer, atLeastOne, description, prefix, projectAccess, toProject, type RouteDeps } from './shared';
+import {
+  answer,
+  atLeastOne,
+  description,
+  prefix,
+  projectToRead,
+  projectToWrite,
+  toProject,
+  type RouteDeps,
+} from './shared';
 
 export const newProject = z
   .object({
@@ -124,28 +133,28 @@ export function projectRoutes({ views, gateway }: RouteDeps): Router {
   });
 
   router.get('/projects/:projectId', async (req, res) => {
-    const { project, access } = await projectAccess(views, req, principalOf(res.locals).userId, 'read');
+    const { project, access } = await projectToRead(views, req, principalOf(res.locals).userId);
     res.json(toProject(project, access));
   });
 
   router.patch('/projects/:projectId', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project, access } = await projectAccess(views, req, userId, 'write');
+    const { projectId, access } = await projectToWrite(views, req, userId);
     const changes = parseInput(projectPatch, req.body);
     const sent = await gateway.send(req, res, projectCommands, 'ModifyProject', userId, () => ({
-      projectId: project.id,
+      projectId,
       changes,
     }));
-    await answer(res, views, sent, { projectId: project.id, id: project.id, access });
+    await answer(res, views, sent, { projectId, id: projectId, access });
   });
 
   router.delete('/projects/:projectId', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { project } = await projectAccess(views, req, userId, 'write');
+    const { projectId } = await projectToWrite(views, req, userId);
     const sent = await gateway.send(req, res, projectCommands, 'DestroyProject', userId, () => ({
-      projectId: project.id,
+      projectId,
     }));
-    if (!sent.outcome) return res.status(202).json({ commandId: sent.commandId, id: project.id });
+    if (!sent.outcome) return res.status(202).json({ commandId: sent.commandId, id: projectId });
     if (sent.outcome.status === 'rejected') throw rejectionProblem(sent.outcome);
     res.status(204).end();
   });

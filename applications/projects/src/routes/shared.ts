@@ -35,22 +35,35 @@ export function pathId(req: Request, param: string, what: string): string {
 
 /**
  * The project the request names, if the caller may see it: a project they may not read does not
- * exist for them (404); one they may read but not change is 403 for a write.
+ * exist for them (404).
  */
-export async function projectAccess(
+export async function projectToRead(
   views: ProjectsViews,
   req: Request,
   userId: string,
-  mode: 'read' | 'write',
 ): Promise<{ project: ProjectDoc; access: Access }> {
   const projectId = pathId(req, 'projectId', 'project');
   const found = await views.projectFor(projectId, userId);
   const access = found && accessOf(found.project, userId, found.role);
   if (!found || !access) throw notFound('No such project');
-  if (mode === 'write' && !canWrite(access)) {
-    throw forbidden(`A team ${access} may read this project, not change it`);
-  }
   return { project: found.project, access };
+}
+
+/**
+ * The project the request names, if the caller may change it: 404 as for a read, 403 for one they
+ * may read but not change. Only the board's row is read (its tasks are not needed to decide this).
+ */
+export async function projectToWrite(
+  views: ProjectsViews,
+  req: Request,
+  userId: string,
+): Promise<{ projectId: string; access: Access }> {
+  const projectId = pathId(req, 'projectId', 'project');
+  const found = await views.ownershipFor(projectId, userId);
+  const access = found && accessOf(found, userId, found.role);
+  if (!found || !access) throw notFound('No such project');
+  if (!canWrite(access)) throw forbidden(`A team ${access} may read this project, not change it`);
+  return { projectId, access };
 }
 
 /**
