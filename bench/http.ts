@@ -4,7 +4,8 @@
  * at the end), each listening on port 0.
  *
  * - `Prefer: wait` latency: POST a task with `Prefer: wait=10`, one request at a time, until the
- *   201 (the command decided and the view committed).
+ *   201 (the command decided and the view committed); then at fixed offered rates (open loop,
+ *   from the load generator's process, each request timed from when it was due), over ten boards.
  * - Ingress: autocannon against one read and one write endpoint of each app, authenticated. Writes
  *   answer 202 without waiting; the commands they leave behind are decided after the run.
  */
@@ -14,6 +15,7 @@ import autocannon from 'autocannon';
 import { startSystem } from '../e2e/system';
 import { addProjects } from '../e2e/projects';
 import { addEstimation } from '../e2e/estimation';
+import type { HttpTarget, LoadGenerator } from './load';
 import { percentiles, type Percentiles } from './percentiles';
 
 export interface IngressResult {
@@ -27,8 +29,20 @@ export interface IngressResult {
   errors: number;
 }
 
+/** `Prefer: wait` writes sent at a fixed rate (open loop, from the load generator's process). */
+export interface WaitAtRate {
+  offered: number;
+  achieved: number;
+  ms: Percentiles;
+  requests: number;
+  /** 201: decided and in the view within the wait; anything else counts here. */
+  notCreated: number;
+  errors: number;
+}
+
 export interface HttpResult {
   preferWait: { requests: number; created: number; ms: Percentiles };
+  waitAtRates: WaitAtRate[];
   ingress: IngressResult[];
 }
 
@@ -44,7 +58,11 @@ async function listen(app: {
 }
 
 export async function httpBench(opts: {
+  /** The load generator (another process): the open-loop client. */
+  load: LoadGenerator;
   waitRequests: number;
+  /** Offered rates (requests/s) of the open-loop `Prefer: wait` runs. */
+  waitRates: number[];
   seconds: number;
   connections: number;
 }): Promise<HttpResult> {
@@ -103,6 +121,35 @@ export async function httpBench(opts: {
       if (res.status === 201) created++;
     }
 
+    // open loop: tasks POSTed with Prefer: wait at a fixed rate, spread over ten boards, from the
+    // load generator's process (a client in this one would take the apps' CPU)
+    const targets: HttpTarget[] = [];
+    for (let b = 0; b < 10; b++) {
+      const p = await call(`${projectsUrl}/api/v1/projects`, 'POST', { name: `HTTP rate ${b}` }, wait);
+      if (p.status !== 201) throw new Error(`add project: ${p.status} ${JSON.stringify(p.body)}`);
+      const column = String((p.body.columns as { id: string }[])[0]!.id);
+      targets.push({
+        method: 'POST',
+        url: `${projectsUrl}/api/v1/projects/${String(p.body.id)}/columns/${column}/tasks`,
+        headers: { ...wait, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Waited at a rate' }),
+      });
+    }
+    const waitAtRate = async (offered: number): Promise<WaitAtRate> => {
+      const r = await opts.load.http(targets, offered, opts.seconds);
+      const requests = Object.values(r.statuses).reduce((a, n) => a + n, 0) + r.failed;
+      return {
+        offered,
+        achieved: r.achieved,
+        ms: r.ms,
+        requests,
+        notCreated: requests - (r.statuses['201'] ?? 0) - r.failed,
+        errors: r.failed,
+      };
+    };
+    const waitAtRates: WaitAtRate[] = [];
+    for (const rate of opts.waitRates) waitAtRates.push(await waitAtRate(rate));
+
     const run = async (
       app: string,
       kind: 'read' | 'write',
@@ -150,7 +197,11 @@ export async function httpBench(opts: {
         currency: 'EUR',
       }),
     ];
-    return { preferWait: { requests: opts.waitRequests, created, ms: percentiles(samples) }, ingress };
+    return {
+      preferWait: { requests: opts.waitRequests, created, ms: percentiles(samples) },
+      waitAtRates,
+      ingress,
+    };
   } finally {
     for (const s of servers) {
       s.closeAllConnections();

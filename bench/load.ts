@@ -31,10 +31,29 @@ export interface LatencyRun {
   byType: Record<string, { count: number; p50: number; p99: number }>;
 }
 
+/** An HTTP request the generator sends at a fixed rate (open loop). */
+export interface HttpTarget {
+  method: 'POST' | 'PUT' | 'PATCH';
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface HttpRateRun {
+  offered: number;
+  /** Requests sent per second, as achieved by the generator. */
+  achieved: number;
+  ms: Percentiles;
+  /** Responses by status code; `failed`: no response (a network error). */
+  statuses: Record<string, number>;
+  failed: number;
+}
+
 type Request =
   | { kind: 'prepare'; seed: number; commands: number }
   | { kind: 'publish'; window: number }
   | { kind: 'latency'; seed: number; offered: number; seconds: number; settleMs: number }
+  | { kind: 'http'; targets: HttpTarget[]; offered: number; seconds: number }
   | { kind: 'close' };
 
 type Reply = { ok: true; result?: unknown } | { ok: false; error: string };
@@ -67,6 +86,15 @@ export class LoadGenerator {
   /** Offers the mix at `offered`/s for `seconds`; command published → its outcome's notice. */
   latency(seed: number, offered: number, secs: number, settleMs: number): Promise<LatencyRun> {
     return this.request({ kind: 'latency', seed, offered, seconds: secs, settleMs });
+  }
+
+  /**
+   * Sends the targets' requests (in turn) at `offered`/s for one uncounted second and then
+   * `seconds`, each on schedule whether or not the ones before it were answered: request due →
+   * response, per request. Statuses count every request.
+   */
+  http(targets: HttpTarget[], offered: number, secs: number): Promise<HttpRateRun> {
+    return this.request({ kind: 'http', targets, offered, seconds: secs });
   }
 
   async close(): Promise<void> {
@@ -173,6 +201,42 @@ async function child(namespace: string) {
     };
   }
 
+  async function http(targets: HttpTarget[], offered: number, secs: number): Promise<HttpRateRun> {
+    // the first second is not counted: the client and the apps open their connections during it
+    const warmup = offered;
+    const total = warmup + offered * secs;
+    const samples: number[] = [];
+    const statuses: Record<string, number> = {};
+    const inFlight: Promise<void>[] = [];
+    let sent = 0;
+    let failed = 0;
+    const t = performance.now();
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - t) / 1000) * offered));
+      while (sent < due) {
+        const target = targets[sent % targets.length]!;
+        // timed from when the request was due, not when this loop got to it (coordinated omission)
+        const at = t + (sent * 1000) / offered;
+        const counted = sent >= warmup;
+        inFlight.push(
+          fetch(target.url, { method: target.method, headers: target.headers, body: target.body }).then(
+            async (res) => {
+              await res.arrayBuffer();
+              if (counted) samples.push(performance.now() - at);
+              statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+            },
+            () => void failed++,
+          ),
+        );
+        sent++;
+      }
+      await sleep(1);
+    }
+    const elapsed = seconds(t);
+    await Promise.all(inFlight);
+    return { offered, achieved: sent / elapsed, ms: percentiles(samples), statuses, failed };
+  }
+
   const reply = (r: Reply) => process.send!(r);
   reply({ ok: true });
   process.on('message', (req: Request) => {
@@ -188,6 +252,8 @@ async function child(namespace: string) {
           return publish(req.window);
         case 'latency':
           return latency(req.seed, req.offered, req.seconds, req.settleMs);
+        case 'http':
+          return http(req.targets, req.offered, req.seconds);
         case 'close':
           await messaging.nc.close();
           process.exit(0);

@@ -124,7 +124,8 @@ async function main() {
 
     if (want('http')) {
       console.error('http: the three apps, Prefer: wait and autocannon…');
-      http = await httpBench(opts.http);
+      load ??= await LoadGenerator.start(env.names.namespace);
+      http = await httpBench({ ...opts.http, load });
       sections.push(httpRows(http, opts.http));
     }
     if (want('replay')) {

@@ -19,7 +19,7 @@ export interface Options {
   layouts: Layout[];
   /** Sections to run (default: all). */
   only: Set<Section>;
-  http: { waitRequests: number; seconds: number; connections: number };
+  http: { waitRequests: number; waitRates: number[]; seconds: number; connections: number };
   sizes: { publishSerial: number; publishWindowed: number; upsertBatches: number; upsertSingle: number };
 }
 
@@ -75,6 +75,7 @@ export function readOptions(): Options {
     latencySeconds: intFlag('latency-seconds', values['latency-seconds'], quick ? 3 : 10, 1),
     http: {
       waitRequests: quick ? 50 : 300,
+      waitRates: quick ? [200] : [200, 500],
       seconds: intFlag('http-seconds', values['http-seconds'], quick ? 1 : 5, 1),
       connections: 10,
     },

@@ -111,6 +111,13 @@ export function httpRows(http: HttpResult, o: { connections: number; seconds: nu
     row(L, `${W} p95`, http.preferWait.ms.p95, 'ms'),
     row(L, `${W} p99`, http.preferWait.ms.p99, 'ms'),
   ];
+  for (const w of http.waitAtRates) {
+    const tag = `HTTP POST task with Prefer: wait at ${fmt(w.offered)}/s (${fmt(w.achieved)}/s sent),`;
+    rows.push(row(L, `${tag} p50`, w.ms.p50, 'ms'));
+    rows.push(row(L, `${tag} p99`, w.ms.p99, 'ms'));
+    // a 202 is no failure (the command is accepted; the view was slower than the wait)
+    rows.push(row(L, '  answered other than 201 (or failed)', w.notCreated + w.errors, 'req'));
+  }
   const problems: string[] = [];
   if (http.preferWait.created < http.preferWait.requests) {
     problems.push(
