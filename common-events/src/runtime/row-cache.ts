@@ -14,15 +14,17 @@ export class RowCache {
   private readonly rows: LRUCache<string, Doc | typeof ABSENT> | undefined;
   private readonly staged = new Map<string, { doc: Doc | null; batch: number }>();
   /**
-   * While set: the keys of every row that exists, all written by this instance since its views
-   * were empty. A key not in it is absent without asking Postgres (a rebuild from the start of
-   * EVENTS never reads a row back). Dropped past `maxKnown` keys, and on `clear()`.
+   * While set: a 30-bit hash of the key of every row written by this instance since its views were
+   * empty (small integers: some 22 bytes a row, where the keys would take over a hundred). A key
+   * whose hash is not in it is absent without asking Postgres (a rebuild from the start of EVENTS
+   * never reads a row back); one whose hash is in it may exist, and is loaded. A deleted row's hash
+   * stays (another key may share it). Dropped past `maxKnown` keys, and on `clear()`.
    */
-  private known: Set<string> | undefined;
+  private known: Set<number> | undefined;
 
   constructor(
     max: number,
-    private readonly maxKnown = 250_000,
+    private readonly maxKnown = 2_000_000,
   ) {
     this.rows = max > 0 ? new LRUCache({ max }) : undefined;
   }
@@ -38,7 +40,7 @@ export class RowCache {
     if (staged) return staged.doc;
     const v = this.rows?.get(key);
     if (v !== undefined) return v === ABSENT ? null : v;
-    return this.known && !this.known.has(key) ? null : undefined;
+    return this.known && !this.known.has(keyHash(key)) ? null : undefined;
   }
 
   /** A row as Postgres has it. */
@@ -49,9 +51,8 @@ export class RowCache {
   /** A row as batch `batch` writes it, before that batch has committed. */
   stage(key: string, doc: Doc | null, batch: number): void {
     this.staged.set(key, { doc, batch });
-    if (!this.known) return;
-    if (doc === null) this.known.delete(key);
-    else this.known.add(key);
+    if (!this.known || doc === null) return;
+    this.known.add(keyHash(key));
     if (this.known.size > this.maxKnown) this.known = undefined;
   }
 
@@ -71,4 +72,11 @@ export class RowCache {
     this.rows?.clear();
     this.known = undefined;
   }
+}
+
+/** FNV-1a over the key's UTF-16 code units, cut to 30 bits (a V8 small integer). */
+export function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
 }
