@@ -163,20 +163,12 @@ async function child(namespace: string) {
     );
     await messaging.nc.flush();
     const publishes: Promise<unknown>[] = [];
-    let sent = 0;
     let failed = 0;
-    const t = performance.now();
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - t) / 1000) * offered));
-      while (sent < due) {
-        const g = mix.next();
-        sentAt.set(g.command.id, { at: performance.now(), type: g.command.type });
-        publishes.push(publishCommand(messaging, g.set, g.command).catch(() => void failed++));
-        sent++;
-      }
-      await sleep(1);
-    }
-    const elapsed = seconds(t);
+    const { sent, elapsed } = await openLoop(offered, total, (dueAt) => {
+      const g = mix.next();
+      sentAt.set(g.command.id, { at: dueAt, type: g.command.type });
+      publishes.push(publishCommand(messaging, g.set, g.command).catch(() => void failed++));
+    });
     await Promise.all(publishes);
     // every outcome's notice, or none for `settleMs` (an overloaded system is still draining)
     let seen = samples.length;
@@ -208,31 +200,22 @@ async function child(namespace: string) {
     const samples: number[] = [];
     const statuses: Record<string, number> = {};
     const inFlight: Promise<void>[] = [];
-    let sent = 0;
     let failed = 0;
-    const t = performance.now();
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - t) / 1000) * offered));
-      while (sent < due) {
-        const target = targets[sent % targets.length]!;
-        // timed from when the request was due, not when this loop got to it (coordinated omission)
-        const at = t + (sent * 1000) / offered;
-        const counted = sent >= warmup;
-        inFlight.push(
-          fetch(target.url, { method: target.method, headers: target.headers, body: target.body }).then(
-            async (res) => {
-              await res.arrayBuffer();
-              if (counted) samples.push(performance.now() - at);
-              statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-            },
-            () => void failed++,
-          ),
-        );
-        sent++;
-      }
-      await sleep(1);
-    }
-    const elapsed = seconds(t);
+    let n = 0;
+    const { sent, elapsed } = await openLoop(offered, total, (dueAt) => {
+      const target = targets[n % targets.length]!;
+      const counted = n++ >= warmup;
+      inFlight.push(
+        fetch(target.url, { method: target.method, headers: target.headers, body: target.body }).then(
+          async (res) => {
+            await res.arrayBuffer();
+            if (counted) samples.push(performance.now() - dueAt);
+            statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          },
+          () => void failed++,
+        ),
+      );
+    });
     await Promise.all(inFlight);
     return { offered, achieved: sent / elapsed, ms: percentiles(samples), statuses, failed };
   }
@@ -267,3 +250,25 @@ async function child(namespace: string) {
 }
 
 if (process.env.DEVPIE_LOAD_CHILD === '1' && require.main === module) void child(process.argv[2]!);
+
+/**
+ * Calls `send` `total` times at `offered`/s on a fixed schedule, whether or not earlier sends were
+ * answered (an open loop). `dueAt` is when the send was due (performance.now() time): latency is
+ * timed from it, not from when this loop got round to it, so that a late loop is no shorter wait
+ * (coordinated omission).
+ */
+async function openLoop(
+  offered: number,
+  total: number,
+  send: (dueAt: number) => void,
+): Promise<{ sent: number; elapsed: number }> {
+  let sent = 0;
+  const t = performance.now();
+  while (sent < total) {
+    // send i is due at t + i/offered: the first at once
+    const due = Math.min(total, Math.floor(((performance.now() - t) / 1000) * offered) + 1);
+    for (; sent < due; sent++) send(t + (sent * 1000) / offered);
+    await sleep(1);
+  }
+  return { sent, elapsed: seconds(t) };
+}

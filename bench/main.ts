@@ -13,8 +13,8 @@
  *    (256 in flight) while the three components and the three aggregators run in this process;
  *    commands/s from the first publish until every command has its outcome and every aggregator's
  *    position has reached the last sequence of EVENTS.
- * 3. Latency: the same mix offered at fixed rates; command published → the aggregator's notice that
- *    its outcome is committed in the view (notices' commands[].commandId).
+ * 3. Latency: the same mix offered at fixed rates (open loop); command due to be published → the
+ *    aggregator's notice that its outcome is committed in the view (notices' commands[].commandId).
  * 5. Replay: a fresh projects aggregator catching up over EVENTS after ≥ N generated events.
  * 6. Hydration: deciding one command on a project with N prior events, cold (fresh EntityStore:
  *    snapshot + tail) and warm (cached).
