@@ -14,14 +14,7 @@ import { inTransaction } from './postgres';
 import type { Doc, Projection, RowKey, ViewWrite } from './projection';
 import { RowCache } from './row-cache';
 import { childWrites, type ChildWrite } from './split-docs';
-import {
-  rowKey,
-  splitTables,
-  ViewStore,
-  type CommandOutcome,
-  type FencedWrite,
-  type PendingWrite,
-} from './view-store';
+import { rowKey, ViewStore, type CommandOutcome, type FencedWrite, type PendingWrite } from './view-store';
 
 export interface AggregatorHooks {
   /** After each commit: batch size, its duration, the consumer's pending count, and per event the ms since its command was sent. */
@@ -116,19 +109,17 @@ interface Prepared {
   expected: number;
   highest: number;
   writes: Map<string, PendingWrite>;
-  /** Child rows of split documents that the batch's events changed (written, not cached). */
-  children: Map<string, PendingWrite>;
   outcomes: CommandOutcome[];
   toPark: { msg: JsMsg; err: unknown }[];
   times: string[];
   traceIds: string[];
-  /** Whether it has to reach Postgres: anything written, recorded or parked, or a checkpoint long unsaved. */
-  commit: boolean;
   /**
    * The batch's statements, built while folding (off the commit's critical path: the fold of the
    * next batch overlaps Postgres running this one, the JSON of this one does not wait for it).
+   * Undefined when it need not reach Postgres: nothing written, recorded or parked, and the
+   * checkpoint saved lately.
    */
-  statements?: string;
+  statements: string | undefined;
   started: number;
 }
 
@@ -144,7 +135,6 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   const names = messaging.names;
   const schema = opts.schema ?? names.schema(projection.schema);
   const views = new ViewStore(schema, projection);
-  const splits = splitTables(projection);
   const stream = names.stream('EVENTS');
   const durable = names.durable(opts.durable ?? `${projection.name}-aggregator`);
   const maxBatch = opts.maxBatch ?? 500;
@@ -265,7 +255,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       let changes: { write: ViewWrite; children: ChildWrite[] }[];
       try {
         changes = projection.fold(view, event, msg.seq).map((write) => {
-          const split = splits.get(write.table);
+          const split = views.splits.get(write.table);
           if (!split) return { write, children: [] };
           // its children are diffed against the document as it was: the fold must have read it
           const key = rowKey(write.table, write.id);
@@ -343,12 +333,10 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       expected,
       highest,
       writes,
-      children,
       outcomes,
       toPark,
       times: events.map((e) => e.event.metadata.time),
       traceIds: [...new Set(events.map((e) => e.event.metadata.traceId))],
-      commit,
       statements,
       started,
     };
@@ -372,14 +360,14 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       logger.error({ err, subject: msg.subject, seq: msg.seq }, 'event parked');
     }
     const seqs = p.batch.map((m) => m.seq);
-    if (p.commit) {
+    if (p.statements !== undefined) {
       // fenced: the checkpoint must be where this instance left it (a replay's switch moves it).
       // Commits go one at a time on the leadership connection, idle between them: the statements
       // reach the socket at once, before the next batch's fold takes the thread (a pool checkout
       // is asynchronous: Postgres waited for that fold before it got the batch).
       const { locked, moved } = opts.hooks?.beforeCommit
-        ? await commitWithHook(p.statements!, p.expected, seqs)
-        : await views.writeStatements(leader ?? pool, p.statements!);
+        ? await commitWithHook(p.statements, p.expected, seqs)
+        : await views.writeStatements(leader ?? pool, p.statements);
       if (locked !== p.expected || !moved) throw new CheckpointMovedError(p.expected);
       committedCheckpoint = p.highest;
       insertFresh = true;
@@ -390,7 +378,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     highestOf(p.batch).ack(); // ack-all: acknowledges the whole batch
     for (const m of p.batch) failures.delete(m.seq);
     position = Math.max(position, p.highest);
-    if (!p.commit) return;
+    if (p.statements === undefined) return;
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ traceIds: p.traceIds, position, size: p.batch.length }, 'views committed');
     }

@@ -21,7 +21,7 @@ const FILLFACTOR = 80;
 /** The SQL side of an aggregator's views in one schema: DDL, batched loads, batched writes. */
 export class ViewStore {
   /** Split documents' tables, by name. */
-  private readonly splits: ReadonlyMap<string, SplitDoc>;
+  readonly splits: ReadonlyMap<string, SplitDoc>;
 
   constructor(
     readonly schema: string,
@@ -140,8 +140,8 @@ export class ViewStore {
    *
    * Values are inlined as dollar-quoted literals (the simple-query protocol takes no parameters);
    * the rows and the outcomes go as one JSON literal per table, expanded by jsonb_to_recordset.
-   * A write syscall and the wake-up it causes cost ~0.1 ms here: one round trip instead of
-   * BEGIN…COMMIT's two halves the aggregator's writes to Postgres.
+   * A write syscall and the wake-up it causes cost ~0.1 ms here: one round trip instead of the
+   * two of an explicit BEGIN…COMMIT halves the aggregator's round trips to Postgres.
    */
   writeBatch(client: Pool | PoolClient, batch: BatchCommit, expected: number): Promise<FencedWrite> {
     return this.writeStatements(client, this.batchStatements(batch, expected));
