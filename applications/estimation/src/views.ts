@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { ident, joinDoc, type Doc, type fields } from '@devpie/client-events';
+import { childrenSql, ident, joinDoc, type Doc, type fields } from '@devpie/client-events';
 import {
   ESTIMATE_HISTORY,
   ESTIMATE_LINES,
@@ -36,7 +36,7 @@ export class EstimationViews {
 
   /** The estimate's stored header and its lines, read in one statement (one snapshot). */
   private withLines(alias: string): string {
-    return `(SELECT coalesce(jsonb_agg(l.doc), '[]'::jsonb) FROM ${this.lines} l WHERE l.parent_id = ${alias}.id) AS lines`;
+    return `${childrenSql(this.lines, alias)} AS lines`;
   }
 
   async estimate(projectId: string): Promise<EstimateDoc | undefined> {

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { ident, joinDoc, type Doc, type fields } from '@devpie/client-events';
+import { childrenSql, ident, joinDoc, type Doc, type fields } from '@devpie/client-events';
 import {
   boardStorage,
   PROJECTS,
@@ -55,7 +55,7 @@ export class ProjectsViews {
 
   /** The board's stored header and its tasks, read in one statement (one snapshot). */
   private withTasks(alias: string): string {
-    return `(SELECT coalesce(jsonb_agg(t.doc), '[]'::jsonb) FROM ${this.tasks} t WHERE t.parent_id = ${alias}.id) AS tasks`;
+    return `${childrenSql(this.tasks, alias)} AS tasks`;
   }
 
   async project(id: string): Promise<ProjectDoc | undefined> {

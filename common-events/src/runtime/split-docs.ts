@@ -40,6 +40,14 @@ export function childWrites(
 /** A child row's write; `created`: the document did not have the child before the event. */
 export type ChildWrite = ViewWrite & { created: boolean };
 
+/**
+ * SQL for a split document's child rows as one jsonb array, beside its header row: `table` is the
+ * child table's qualified name, `header` the alias of the header table in the query.
+ */
+export function childrenSql(table: string, header: string): string {
+  return `(SELECT coalesce(jsonb_agg(c.doc), '[]'::jsonb) FROM ${table} c WHERE c.parent_id = ${header}.id)`;
+}
+
 /** A split document from its header row and its child rows (in any order). */
 export function joinDoc(split: SplitDoc, header: Doc, children: readonly Doc[]): Doc {
   return split.join(header, new Map(children.map((c) => [split.key(c), c])));

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { Doc, Projection, RowKey, SplitDoc, ViewWrite } from './projection';
-import { joinDoc } from './split-docs';
+import { childrenSql, joinDoc } from './split-docs';
 import { ConfigError } from '../errors';
 import { ident } from './postgres';
 
@@ -114,8 +114,7 @@ export class ViewStore {
       const split = this.splits.get(table);
       const { rows } = await client.query<{ id: string; doc: Doc; children?: Doc[] }>(
         split
-          ? `SELECT h.id, h.doc, (SELECT coalesce(jsonb_agg(c.doc), '[]'::jsonb) FROM ${this.table(split.table)} c
-               WHERE c.parent_id = h.id) AS children
+          ? `SELECT h.id, h.doc, ${childrenSql(this.table(split.table), 'h')} AS children
              FROM ${this.table(table)} h WHERE h.id = ANY($1::text[])`
           : `SELECT id, doc FROM ${this.table(table)} WHERE id = ANY($1::text[])`,
         [[...ids]],
