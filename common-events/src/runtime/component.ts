@@ -4,7 +4,7 @@ import type { Envelope } from '../envelope';
 import { ConcurrencyError, ValidationError } from '../errors';
 import { decode } from '../registry';
 import { isRejection } from '../rejections';
-import { backoffMs, consumeBySubject, ensureDurable, isUnavailable } from './durable';
+import { backoffMs, consumeBySubject, isUnavailable } from './durable';
 import { EntityStore, type Entity, type EntityStoreOptions } from './entity-store';
 import { KeyedQueue } from './keyed-queue';
 import type { Logger } from './logger';
@@ -147,14 +147,10 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
       return messages !== undefined;
     },
     async start() {
-      await ensureDurable(messaging, {
-        stream,
-        durable,
-        filter: messaging.names.categoryCommands(decider.category),
-      });
       const consumed = await consumeBySubject(messaging, {
         stream,
         durable,
+        filter: messaging.names.categoryCommands(decider.category),
         maxMessages: 512,
         queue,
         handle: process,

@@ -85,21 +85,21 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 /**
- * Consumes a durable into a keyed queue: each subject's messages handled in order, subjects
- * concurrently. A callback rather than an async iterator (a promise per message); the server's
- * max_ack_pending bounds what waits in the queue. `ended` settles when the consumer stops.
+ * Ensures a durable (`ensureDurable`) and consumes it into a keyed queue: each subject's messages
+ * handled in order, subjects concurrently. A callback rather than an async iterator (a promise per
+ * message); the server's max_ack_pending bounds what waits in the queue. `ended` settles when the
+ * consumer stops.
  */
 export async function consumeBySubject(
   messaging: Messaging,
-  opts: {
-    stream: string;
-    durable: string;
+  opts: DurableOptions & {
     maxMessages: number;
     queue: KeyedQueue;
     handle(msg: JsMsg): Promise<void>;
     logger: Logger;
   },
 ): Promise<{ messages: ConsumerMessages; ended: Promise<void> }> {
+  await ensureDurable(messaging, opts);
   const consumer = await messaging.js.consumers.get(opts.stream, opts.durable);
   const messages = await consumer.consume({
     max_messages: opts.maxMessages,

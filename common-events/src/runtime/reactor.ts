@@ -3,7 +3,7 @@ import type { Envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { Category } from '../names';
 import { decode, type AnyMessageSet } from '../registry';
-import { backoffMs, consumeBySubject, ensureDurable, isUnavailable } from './durable';
+import { backoffMs, consumeBySubject, isUnavailable } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import { KeyedQueue } from './keyed-queue';
@@ -78,10 +78,10 @@ export function buildReactor(opts: ReactorOptions) {
       return messages !== undefined;
     },
     async start() {
-      await ensureDurable(messaging, { stream, durable, filter: messaging.names.categoryEvents(category) });
       const consumed = await consumeBySubject(messaging, {
         stream,
         durable,
+        filter: messaging.names.categoryEvents(category),
         maxMessages: 256,
         queue,
         handle: process,
