@@ -22,8 +22,8 @@ async function rows(schema: string, table: string): Promise<Row[]> {
   return r.map((x) => ({ id: x.id, doc: x.doc, version: Number(x.version) }));
 }
 
-async function fold(schema: string, durable: string, opts: { maxBatch: number; cacheRows?: number }) {
-  const aggregator = buildAggregator({
+const tallies = (schema: string, durable: string, opts: { maxBatch?: number; cacheRows?: number } = {}) =>
+  buildAggregator({
     messaging: env.messaging,
     pool: env.pool,
     projection: tallyProjection,
@@ -33,9 +33,16 @@ async function fold(schema: string, durable: string, opts: { maxBatch: number; c
     notices: false,
     ...opts,
   });
-  await aggregator.start();
+
+async function caughtUp(aggregator: { position: number }) {
   const last = (await env.messaging.jsm.streams.info(env.names.stream('EVENTS'))).state.last_seq;
   await eventually(() => (aggregator.position >= last ? true : undefined), 20_000);
+}
+
+async function fold(schema: string, durable: string, opts: { maxBatch: number; cacheRows?: number }) {
+  const aggregator = tallies(schema, durable, opts);
+  await aggregator.start();
+  await caughtUp(aggregator);
   await aggregator.stop();
 }
 
@@ -90,15 +97,7 @@ test('header and child rows equal a fresh replay, with or without the row cache,
 test('rows known to be new are inserted; one there after all fails the batch once, then it is upserted', async () => {
   const c = buildComponent({ messaging: env.messaging, decider: counterDecider, name: 'tally-f', logger });
   const schema = env.names.schema('tally_behind');
-  const aggregator = buildAggregator({
-    messaging: env.messaging,
-    pool: env.pool,
-    projection: tallyProjection,
-    logger,
-    schema,
-    durable: 'tally-behind',
-    notices: false,
-  });
+  const aggregator = tallies(schema, 'tally-behind');
   await aggregator.start(); // empty views: it takes every row it has not written for absent
   const id = newId();
   // written behind its back: a header, and an orphan child row that the next increment makes
@@ -111,8 +110,7 @@ test('rows known to be new are inserted; one there after all fails the batch onc
     [id],
   );
   await c.handle(envelope('Increment', { projectId: id, by: 3 }, { userId: null }));
-  const last = (await env.messaging.jsm.streams.info(env.names.stream('EVENTS'))).state.last_seq;
-  await eventually(() => (aggregator.position >= last ? true : undefined), 20_000);
+  await caughtUp(aggregator);
   await aggregator.stop();
   // folded on the row it found: 1 + 3, with the increment that made `at4`
   const header = (await rows(schema, 'tallies')).find((r) => r.id === id)!;

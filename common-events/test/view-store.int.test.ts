@@ -201,6 +201,27 @@ test('writeBatch outside a transaction commits in one call; a fence that fails o
   expect(await views.checkpoint(env.pool, durable)).toBe(13);
 });
 
+test('a row marked fresh is inserted: one already there fails the batch whole; unmarked, it is upserted', async () => {
+  const { views, schema, durable } = await store();
+  const put = (id: string, n: number, position: number, fresh: boolean) => ({
+    name: durable,
+    position,
+    writes: new Map([[id, { table: 'counters', id, doc: { n }, version: position, fresh }]]),
+    outcomes: [],
+  });
+  const docs = async () =>
+    (await env.pool.query<{ id: string; doc: Doc }>(`SELECT id, doc FROM "${schema}".counters ORDER BY id`))
+      .rows;
+  expect(await views.writeBatch(env.pool, put('a', 1, 1, true), 0)).toEqual({ locked: 0, moved: true });
+  // 'a' exists: as fresh, the insert conflicts and nothing of the batch lands
+  await expect(views.writeBatch(env.pool, put('a', 2, 2, true), 1)).rejects.toThrow(/duplicate key/);
+  expect(await docs()).toEqual([{ id: 'a', doc: { n: 1 } }]);
+  expect(await views.checkpoint(env.pool, durable)).toBe(1);
+  // the same write not marked fresh replaces it
+  expect(await views.writeBatch(env.pool, put('a', 2, 2, false), 1)).toEqual({ locked: 1, moved: true });
+  expect(await docs()).toEqual([{ id: 'a', doc: { n: 2 } }]);
+});
+
 test('writeBatch names the views as they are once it holds the checkpoint lock (a replay switch renames them)', async () => {
   const live = await store();
   const rebuilt = await store();
