@@ -104,6 +104,22 @@ export const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
 /** The load generator's name in /proc (`comm`, bench/load.ts): its CPU is counted apart from the services'. */
 export const LOAD_TITLE = 'devpie-load';
 
+/** A process's name, parent and user + system CPU ticks, from /proc/<pid>/stat (undefined if gone). */
+export function processStat(pid: number | string): { comm: string; ppid: number; ticks: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    ppid: Number(fields[1]),
+    ticks: Number(fields[11]) + Number(fields[12]),
+  };
+}
+
 export function procTicks(): Ticks {
   const out: Ticks = { procs: new Map(), busy: 0, steal: 0, total: 0 };
   try {
@@ -114,20 +130,15 @@ export function procTicks(): Ticks {
     out.steal = cpu[7] ?? 0;
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      let comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const stat = processStat(pid);
+      if (!stat) continue;
+      let comm = stat.comm;
       // the bench's own children: the services of the `processes` layout, the load generator
       if (comm !== 'nats-server' && comm !== 'postgres') {
-        if (Number(fields[1]) !== process.pid || pid === String(process.pid)) continue;
+        if (stat.ppid !== process.pid || pid === String(process.pid)) continue;
         comm = comm === LOAD_TITLE ? 'load' : 'services';
       }
-      out.procs.set(pid, { comm, ticks: Number(fields[11]) + Number(fields[12]) });
+      out.procs.set(pid, { comm, ticks: stat.ticks });
     }
   } catch {
     // not Linux: CPU figures stay 0

@@ -76,7 +76,6 @@ interface Options {
   entities: number;
   quick: boolean;
   profile: boolean;
-  /** Experiment: the component's connection without nats.js async stack traces (not the runtime's default). */
   seed: number;
   window: number;
   sizes: {

@@ -4,7 +4,7 @@
  * timings) or each in its own process as deployed (`processes`: the services' own main.ts,
  * figures read from their /metrics).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildAggregator, createLogger, createPool, type Aggregator } from '@devpie/client-events';
@@ -17,7 +17,7 @@ import { projectsProjection } from '@devpie/projects-aggregator';
 import { estimationProjection } from '@devpie/estimation-aggregator';
 import { CONTEXTS, ServiceProcess } from '../faults/processes';
 import { freePort } from '../faults/servers';
-import { sleep, TICKS_PER_SECOND } from './ceilings';
+import { processStat, sleep, TICKS_PER_SECOND } from './ceilings';
 import { percentiles } from './percentiles';
 
 export type Layout = 'processes' | 'in-process';
@@ -51,14 +51,7 @@ export interface System {
 
 /** user + system CPU seconds of a process, from /proc (0 when unreadable). */
 function cpuSecondsOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
+  return pid === undefined ? 0 : (processStat(pid)?.ticks ?? 0) / TICKS_PER_SECOND;
 }
 
 export const startSystem = (env: TestEnv, layout: Layout): Promise<System> =>

@@ -1,4 +1,4 @@
-import { SERVICE_NODE_FLAGS } from '../../common-events/src/runtime/node-flags';
+import { SERVICE_NODE_FLAGS } from '@devpie/client-events/runtime/node-flags';
 import { SERVICES } from '../../tools/build/services';
 import { checkDockerfile, checkSkaffold, globFiles, loadInputs, type Inputs } from './checks';
 import { dockerignore, parseCopy, parseDockerfile } from './dockerfile';
