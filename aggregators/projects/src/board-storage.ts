@@ -21,7 +21,7 @@ export const boardStorage: SplitDoc = {
     const board = doc as ProjectDoc;
     const stored: StoredBoard = {
       ...board,
-      columns: board.columns.map((c) => ({ id: c.id, title: c.title, taskIds: c.tasks.map((t) => t.id) })),
+      columns: board.columns.map(({ tasks, ...column }) => ({ ...column, taskIds: tasks.map((t) => t.id) })),
     };
     return stored;
   },
@@ -29,10 +29,9 @@ export const boardStorage: SplitDoc = {
     const stored = header as StoredBoard;
     const board: ProjectDoc = {
       ...stored,
-      columns: stored.columns.map((c) => ({
-        id: c.id,
-        title: c.title,
-        tasks: c.taskIds.flatMap((id) => (tasks.has(id) ? [tasks.get(id) as TaskDoc] : [])),
+      columns: stored.columns.map(({ taskIds, ...column }) => ({
+        ...column,
+        tasks: taskIds.flatMap((id) => (tasks.has(id) ? [tasks.get(id) as TaskDoc] : [])),
       })),
     };
     return board;
