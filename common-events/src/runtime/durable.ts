@@ -38,7 +38,7 @@ export async function ensureDurable(messaging: Messaging, opts: DurableOptions):
     filter_subject: opts.filter,
     ack_policy: opts.ackPolicy ?? AckPolicy.Explicit,
     ack_wait: (opts.ackWaitMs ?? 30_000) * NANOS_PER_MS,
-    max_ack_pending: opts.maxAckPending ?? 4096,
+    max_ack_pending: opts.maxAckPending ?? 1024,
     max_deliver: -1,
     ...(opts.startSeq && opts.startSeq > 1
       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.startSeq }
