@@ -21,6 +21,8 @@ export interface ReplayResult {
   generate: Rate;
   events: number;
   run: Rate;
+  /** the bench process's RSS as the catch-up starts: its earlier phases, heap not yet handed back */
+  startRssMiB: number;
   peakRssMiB: number;
   maxRssMiB: number;
   /** Who spent the catch-up's CPU (the fold is this process; the commits are Postgres). */
@@ -97,7 +99,8 @@ export async function replay(env: TestEnv, opts: Options): Promise<ReplayResult>
     maxBatch: 1000, // as `devpie replay` folds
   });
   console.error(`replay: a fresh aggregator over ${fmt(last)} events…`);
-  let peak = process.memoryUsage().rss;
+  const start = process.memoryUsage().rss;
+  let peak = start;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
   const cpu0 = cpuMark();
   const t = performance.now();
@@ -124,6 +127,7 @@ export async function replay(env: TestEnv, opts: Options): Promise<ReplayResult>
     generate,
     events: last,
     run,
+    startRssMiB: start / 1024 / 1024,
     peakRssMiB: peak / 1024 / 1024,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
     cpu,

@@ -156,7 +156,10 @@ export function replayRows(rep: ReplayResult, c: Ceilings | undefined, wanted: n
       }),
     );
   }
-  rows.push(row(R, 'peak RSS during the catch-up (sampled every 100 ms)', rep.peakRssMiB, 'MiB'));
+  rows.push(
+    row(R, 'peak RSS during the catch-up (sampled every 100 ms)', rep.peakRssMiB, 'MiB'),
+    row(R, '  RSS when it started (the bench process so far)', rep.startRssMiB, 'MiB'),
+  );
   const problems = rep.events < wanted ? [`replay ran over ${rep.events} events, fewer than ${wanted}`] : [];
   return { rows, problems };
 }
