@@ -27,6 +27,10 @@ const NASTY = [
   'line\nbreak\ttab\r',
   '"double" `tick`',
   'ünïcödé 😀 \u2028',
+  // what a text[] constant would take for syntax, were an element not double-quoted and escaped
+  '{"a",b}',
+  'NULL',
+  ' padded ',
 ];
 
 function writes(docs: { id: string; doc: Doc | null }[], version: number): Map<string, PendingWrite> {
@@ -101,12 +105,12 @@ test.each([
   expect(await views.checkpoint(env.pool, durable)).toBe(42);
 
   // deletes by id, however odd the id
-  const gone = docs.slice(0, 4).map((d) => ({ id: d.id, doc: null }));
+  const gone = docs.filter((_, i) => i % 2 === 0).map((d) => ({ id: d.id, doc: null }));
   await commit(views, { name: durable, position: 43, writes: writes(gone, 43), outcomes: [] }, 42, settings);
   const left = await env.pool.query<{ id: string }>(`SELECT id FROM "${schema}".counters`);
   expect(left.rows.map((r) => r.id).sort()).toEqual(
     docs
-      .slice(4)
+      .filter((_, i) => i % 2 === 1)
       .map((d) => d.id)
       .sort(),
   );
