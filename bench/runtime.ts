@@ -610,9 +610,10 @@ async function aggregatorPhase(
 /**
  * The Postgres side of the aggregator with its real documents and no fold: the board documents it
  * wrote are copied to a scratch table; each round loads them (`WHERE id = ANY`, as ViewStore.load)
- * and upserts them back with ViewStore.write's encoding (`unnest($2::jsonb[])`: pg turns the JS array
- * into one array literal, escaping every quote), in one transaction per 500 rows. For comparison the
- * same rows are then upserted from one JSON parameter (`jsonb_to_recordset($1::jsonb)`).
+ * and upserts them back from parameters (`unnest($2::jsonb[])`: pg turns the JS array into one array
+ * literal, escaping every quote), in one transaction per 500 rows. For comparison the same rows are
+ * then upserted from one JSON parameter (`jsonb_to_recordset($1::jsonb)`). (The aggregator itself now
+ * inlines its documents into one simple-query string: `ViewStore.batchStatements`.)
  */
 interface DocCeiling {
   rows: number;
@@ -709,7 +710,7 @@ interface Ratios {
    * document size (boards grow about linearly from empty during the run).
    */
   aggregatorMiBPerSecond: number;
-  /** that ÷ the jsonb_to_recordset upsert of the final documents (ViewStore.write's encoding, no load, no fold) */
+  /** that ÷ the jsonb_to_recordset upsert of the final documents (no load, no fold) */
   aggregatorVsDocUpsert: number;
   componentVsEmmett: number;
 }
@@ -754,8 +755,8 @@ function printReport(
       `${docs.rows} per transaction, ${docs.rounds} rounds)`,
   );
   row('Postgres load (WHERE id = ANY)', docs.load, 'rows/s');
-  row('Postgres upsert, unnest($2::jsonb[]) (the old encoding)', docs.upsertUnnest, 'rows/s');
-  row('Postgres upsert, jsonb_to_recordset($1::jsonb) as ViewStore.write', docs.upsertRecordset, 'rows/s');
+  row('Postgres upsert, unnest($2::jsonb[])', docs.upsertUnnest, 'rows/s');
+  row('Postgres upsert, jsonb_to_recordset($1::jsonb)', docs.upsertRecordset, 'rows/s');
   row('Postgres load + unnest upsert, one transaction', docs.loadAndUpsert, 'rows/s');
 
   console.log('\n  ratios');
