@@ -8,11 +8,13 @@
  *   from the load generator's process, each request timed from when it was due), over ten boards.
  * - Ingress: autocannon against one read and one write endpoint of each app, authenticated. Writes
  *   answer 202 without waiting; the commands they leave behind are decided after the run.
+ * Each rate run and each autocannon run starts once the system has no work left from the ones before.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import autocannon from 'autocannon';
-import { startSystem } from '../e2e/system';
+import { consumersBusy } from '@devpie/client-events/testing';
+import { startSystem, type RunningSystem } from '../e2e/system';
 import { addProjects } from '../e2e/projects';
 import { addEstimation } from '../e2e/estimation';
 import type { HttpTarget, LoadGenerator } from './load';
@@ -44,6 +46,8 @@ export interface HttpResult {
   preferWait: { requests: number; created: number; ms: Percentiles };
   waitAtRates: WaitAtRate[];
   ingress: IngressResult[];
+  /** Before each run, how long the system took to finish the commands the runs before it left. */
+  drains: { before: string; seconds: number }[];
 }
 
 async function listen(app: {
@@ -55,6 +59,22 @@ async function listen(app: {
       resolve({ server, url: `http://127.0.0.1:${port}` });
     });
   });
+}
+
+/**
+ * Waits until no durable has work left (twice in a row): a run measured while the system still
+ * decides and folds the commands an earlier run left behind would share the CPU with them.
+ */
+async function drained(sys: RunningSystem, timeoutMs = 180_000): Promise<number> {
+  const started = performance.now();
+  for (let calm = 0; calm < 2;) {
+    const busy = await consumersBusy(sys.env);
+    calm = busy.length === 0 ? calm + 1 : 0;
+    if (performance.now() - started > timeoutMs)
+      throw new Error(`the system did not drain in ${timeoutMs} ms: ${busy.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (performance.now() - started) / 1000;
 }
 
 export async function httpBench(opts: {
@@ -135,7 +155,10 @@ export async function httpBench(opts: {
         body: JSON.stringify({ title: 'Waited at a rate' }),
       });
     }
+    const drains: HttpResult['drains'] = [];
+    const drain = async (before: string) => drains.push({ before, seconds: await drained(sys) });
     const waitAtRate = async (offered: number): Promise<WaitAtRate> => {
+      await drain(`Prefer: wait at ${offered}/s`);
       const r = await opts.load.http(targets, offered, opts.seconds);
       const requests = Object.values(r.statuses).reduce((a, n) => a + n, 0) + r.failed;
       return {
@@ -158,6 +181,7 @@ export async function httpBench(opts: {
       method: 'GET' | 'POST' | 'PATCH' | 'PUT',
       body?: unknown,
     ): Promise<IngressResult> => {
+      await drain(`${app} ${kind}`);
       const r = await autocannon({
         url,
         method,
@@ -201,6 +225,7 @@ export async function httpBench(opts: {
       preferWait: { requests: opts.waitRequests, created, ms: percentiles(samples) },
       waitAtRates,
       ingress,
+      drains,
     };
   } finally {
     for (const s of servers) {

@@ -46,7 +46,7 @@ import {
   httpRows,
   hydrationRows,
   latencyRows,
-  pipelineDetails,
+  details,
   pipelineRows,
   printTable,
   replayRows,
@@ -145,7 +145,7 @@ async function main() {
     );
     printTable(rows);
     console.log('');
-    for (const line of pipelineDetails(pipes, latencies, rep)) console.log(`  ${line}`);
+    for (const line of details(pipes, latencies, rep, http)) console.log(`  ${line}`);
     for (const p of problems) console.log(`  CHECK FAILED: ${p}`);
     const failed = rows.filter((r) => r.pass === false).length;
     console.log(`\n  ${rows.filter((r) => r.pass).length} targets met, ${failed} missed`);

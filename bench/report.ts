@@ -178,14 +178,19 @@ export function hydrationRows(hyd: HydrationResult): SectionReport {
   };
 }
 
-/** The lines under the table that explain the pipeline's and the latency's figures. */
-export function pipelineDetails(
+/** The lines under the table that explain the pipeline's, the latency's and the HTTP runs' figures. */
+export function details(
   pipes: PipelineResult[],
   latencies: LatencyResult[],
   rep?: ReplayResult,
+  http?: HttpResult,
 ): string[] {
   const lines: string[] = [];
   if (rep) lines.push(`replay ${rep.cpu}`);
+  if (http) {
+    const drains = http.drains.map((d) => `${d.before} ${fmt(d.seconds, 1)} s`);
+    lines.push(`HTTP: the backlog each run found drained first: ${drains.join(', ')}`);
+  }
   for (const pipe of pipes) {
     lines.push(`pipeline — ${pipe.layout}:`);
     lines.push(`pipeline mix: ${JSON.stringify(pipe.byType)}`);

@@ -12,6 +12,7 @@ import {
 import { estimationProjection } from '@devpie/estimation-aggregator';
 import { identityProjection } from '@devpie/identity-aggregator';
 import { projectsProjection } from '@devpie/projects-aggregator';
+import { consumersBusy } from '@devpie/client-events/testing';
 import type { Acked } from './load';
 import type { Context } from './processes';
 import { sleep } from './servers';
@@ -90,20 +91,6 @@ export async function settle(
     await sleep(250);
   }
   return { ms: Date.now() - started, quiet: false, missing };
-}
-
-/** Durables with work left: `name pending/ackPending`. */
-export async function consumersBusy(sys: System): Promise<string[]> {
-  const busy: string[] = [];
-  for (const base of ['COMMANDS', 'EVENTS'] as const) {
-    const stream = sys.names.stream(base);
-    for await (const c of sys.messaging.jsm.consumers.list(stream)) {
-      if (!c.config.durable_name) continue;
-      if (c.num_pending > 0 || c.num_ack_pending > 0)
-        busy.push(`${c.name} ${c.num_pending}/${c.num_ack_pending}`);
-    }
-  }
-  return busy;
 }
 
 async function missingOutcomes(sys: System, ids: string[]): Promise<number> {

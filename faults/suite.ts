@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { envelope, newId, projectCommands, publishCommand } from '@devpie/client-events';
+import { consumersBusy } from '@devpie/client-events/testing';
 import {
   checkOutcomes,
   checkParked,
   checkViews,
-  consumersBusy,
   settle,
   type OutcomeReport,
   type ParkedReport,
