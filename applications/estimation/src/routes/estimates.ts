@@ -1,7 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { currency, estimateCommands, hours, UUID_PATTERN } from '@devpie/client-events';
-import type { EstimateDoc } from '@devpie/estimation-aggregator';
 import {
   forbidden,
   HttpProblem,
@@ -15,7 +14,7 @@ import {
 import { accessOf, canWrite, type Access } from '../access';
 import { toMinorUnits } from '../money';
 import { toEstimate, toHistoryItem } from '../representation';
-import type { EstimationViews } from '../views';
+import type { EstimationViews, WriteTarget } from '../views';
 
 /**
  * `PUT …/rate`: `hourlyRate` in major units, as a decimal string (`"95.50"`) or a JSON number
@@ -60,18 +59,23 @@ export interface EstimateRouteDeps {
  * and TaskAdded reach the view a moment before the reactor's OpenEstimate and RegisterTask are
  * decided; a write sent in between would be refused.)
  */
-function caughtUp(doc: EstimateDoc, taskId?: string): boolean {
-  if (doc.archived) return true;
-  if (!doc.opened) return false;
-  const line = taskId === undefined ? undefined : doc.lines.find((l) => l.taskId === taskId);
-  return !line || line.registered;
+function caughtUp(target: WriteTarget): boolean {
+  if (target.archived) return true;
+  if (!target.opened) return false;
+  return !target.line || target.line.registered;
+}
+
+/** A path parameter, lower-cased, if it is a UUID. */
+function uuidParam(req: Request, param: string): string | undefined {
+  const id = String(req.params[param]);
+  return UUID_PATTERN.test(id) ? id.toLowerCase() : undefined;
 }
 
 /** A path id that is not a UUID names nothing. */
 function pathId(req: Request, param: string, what: string): string {
-  const id = String(req.params[param]);
-  if (!UUID_PATTERN.test(id)) throw notFound(`No such ${what}`);
-  return id.toLowerCase();
+  const id = uuidParam(req, param);
+  if (id === undefined) throw notFound(`No such ${what}`);
+  return id;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,31 +84,38 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function estimateRoutes({ views, gateway, catchUpWaitMs = 2000 }: EstimateRouteDeps): Router {
   const router = Router();
 
-  /**
-   * The estimate the request names, if the caller may see it: one they may not read does not exist
-   * for them (404); one they may read but not change is 403 for a write.
-   */
-  async function estimateAccess(req: Request, userId: string, mode: 'read' | 'write') {
+  /** The estimate the request names, if the caller may see it: one they may not read does not exist for them (404). */
+  async function estimateAccess(req: Request, userId: string) {
     const projectId = pathId(req, 'projectId', 'project');
     const found = await views.estimateFor(projectId, userId);
     const access = found && accessOf(found.estimate, userId, found.role);
     if (!found || !access) throw notFound('No such project');
-    if (mode === 'write' && !canWrite(access)) {
-      throw forbidden(`A team ${access} may read this estimate, not change it`);
-    }
     return { estimate: found.estimate, access };
+  }
+
+  /**
+   * The estimate a write names, without its lines but with the line of `taskId`: 404 as for a
+   * read, 403 for a user who may read it but not change it.
+   */
+  async function writeTarget(req: Request, userId: string, taskId?: string) {
+    const projectId = pathId(req, 'projectId', 'project');
+    const target = await views.writeTarget(projectId, userId, taskId);
+    const access = target && accessOf(target, userId, target.role);
+    if (!target || !access) throw notFound('No such project');
+    if (!canWrite(access)) throw forbidden(`A team ${access} may read this estimate, not change it`);
+    return { projectId, target, access };
   }
 
   /**
    * Before a write: the estimate once Estimation has caught up with it (see `caughtUp`), waiting
    * briefly when it has not. Only a wait for consistency: the component still decides the command.
    */
-  async function settled(doc: EstimateDoc, taskId?: string): Promise<EstimateDoc> {
+  async function settled(projectId: string, userId: string, target: WriteTarget, taskId?: string) {
     const deadline = Date.now() + catchUpWaitMs;
-    let current = doc;
-    while (!caughtUp(current, taskId) && Date.now() < deadline) {
+    let current = target;
+    while (!caughtUp(current) && Date.now() < deadline) {
       await sleep(25);
-      current = (await views.estimate(doc.projectId)) ?? current;
+      current = (await views.writeTarget(projectId, userId, taskId)) ?? current;
     }
     return current;
   }
@@ -119,21 +130,21 @@ export function estimateRoutes({ views, gateway, catchUpWaitMs = 2000 }: Estimat
   }
 
   router.get('/estimates/projects/:projectId', async (req, res) => {
-    const { estimate, access } = await estimateAccess(req, principalOf(res.locals).userId, 'read');
+    const { estimate, access } = await estimateAccess(req, principalOf(res.locals).userId);
     res.json(toEstimate(estimate, access));
   });
 
   router.get('/estimates/projects/:projectId/history', async (req, res) => {
-    const { estimate } = await estimateAccess(req, principalOf(res.locals).userId, 'read');
+    const { estimate } = await estimateAccess(req, principalOf(res.locals).userId);
     const rows = await views.historyOf(estimate.projectId);
     res.json({ items: rows.map((r) => toHistoryItem(r, estimate)) });
   });
 
   router.put('/estimates/projects/:projectId/rate', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { estimate, access } = await estimateAccess(req, userId, 'write');
+    const { projectId, target, access } = await writeTarget(req, userId);
     const body = parseInput(rateBody, req.body);
-    const { projectId } = await settled(estimate);
+    await settled(projectId, userId, target);
     const sent = await gateway.send(req, res, estimateCommands, 'SetRate', userId, () => ({
       projectId,
       hourlyRate: body.hourlyRate,
@@ -144,17 +155,17 @@ export function estimateRoutes({ views, gateway, catchUpWaitMs = 2000 }: Estimat
 
   router.put('/estimates/projects/:projectId/tasks/:taskId', async (req, res) => {
     const { userId } = principalOf(res.locals);
-    const { estimate, access } = await estimateAccess(req, userId, 'write');
+    // the task's line is read with the estimate; a task id that is not a UUID is refused after the access check
+    const { projectId, target, access } = await writeTarget(req, userId, uuidParam(req, 'taskId'));
     const taskId = pathId(req, 'taskId', 'task');
     const body = parseInput(estimateBody, req.body);
-    const current = await settled(estimate, taskId);
-    if (!current.lines.some((l) => l.taskId === taskId)) {
+    const current = await settled(projectId, userId, target, taskId);
+    if (!current.line) {
       throw new HttpProblem(404, 'Not Found', 'The project has no such task', {
         errors: [{ path: 'params.taskId', message: 'not a task of this project' }],
         reason: 'TaskNotFound',
       });
     }
-    const { projectId } = estimate;
     const { optimistic, likely, pessimistic } = body;
     const sent = await gateway.send(req, res, estimateCommands, 'EstimateTask', userId, () => ({
       projectId,
