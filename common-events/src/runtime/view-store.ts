@@ -258,12 +258,12 @@ export function sqlLiteral(text: string): string {
  * and parses each one once (`::jsonb`), its id and version coming beside it in arrays joined by
  * position. Postgres CPU per upserted 500-byte document, side by side: 30-35 µs with
  * jsonb_to_recordset (the whole array parsed to jsonb, then each document printed and parsed
- * again), 18 µs with id and version read from each element (every `->` parses it again), 13-14 µs so.
+ * again), 18 µs with id and version read from each element (every `->` parses it again), 13-14 µs this way.
  */
 const jsonLiteral = (value: unknown): string => `${sqlLiteral(JSON.stringify(value))}::json`;
 
 /** A `text[]` constant: each element double-quoted with its `"` and `\` escaped, the whole dollar-quoted. */
-export const textArray = (values: string[]): string =>
+const textArray = (values: string[]): string =>
   `${sqlLiteral(`{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`)}::text[]`;
 
 /** A row's last write in a batch, at the position of its event; `fresh`: the row did not exist before the batch. */
