@@ -68,10 +68,14 @@ test.each([
   ['standard_conforming_strings off', 'SET standard_conforming_strings = off'],
 ])('documents and outcomes come back exactly as written (%s)', async (_name, settings) => {
   const { views, schema, durable } = await store();
-  const docs = NASTY.map((text, i) => ({
-    id: `${text}#${i}`,
-    doc: { text, nested: { list: [text, i, null, true], [text]: text } } as Doc,
-  }));
+  const docs = [
+    ...NASTY.map((text, i) => ({
+      id: `${text}#${i}`,
+      doc: { text, nested: { list: [text, i, null, true], [text]: text } } as Doc,
+    })),
+    // an id that is, whole, what an unquoted array element reads as null
+    { id: 'NULL', doc: { text: 'NULL' } as Doc },
+  ];
   const outcomes = NASTY.map((message, i) => ({
     commandId: newId(),
     status: 'rejected' as const,
