@@ -1,4 +1,4 @@
-import type { JsMsg, ConsumerMessages } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { Decider, Decision } from '../decider';
 import type { Envelope } from '../envelope';
 import { ConcurrencyError, ValidationError } from '../errors';
@@ -6,7 +6,6 @@ import { decode } from '../registry';
 import { isRejection } from '../rejections';
 import { backoffMs, consumeBySubject, isUnavailable } from './durable';
 import { EntityStore, type Entity, type EntityStoreOptions } from './entity-store';
-import { KeyedQueue } from './keyed-queue';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import { park } from './parking';
@@ -67,9 +66,15 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
   });
   const stream = messaging.names.stream('COMMANDS');
   const durable = messaging.names.durable(opts.name);
-  const queue = new KeyedQueue(opts.concurrency ?? 256);
-  let messages: ConsumerMessages | undefined;
-  let loop: Promise<void> | undefined;
+  const consumer = consumeBySubject(messaging, {
+    stream,
+    durable,
+    filter: messaging.names.categoryCommands(decider.category),
+    maxMessages: 512,
+    concurrency: opts.concurrency ?? 256,
+    handle: process,
+    logger,
+  });
 
   async function handle(command: C) {
     const started = performance.now();
@@ -144,26 +149,9 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
     store,
     handle,
     get bound() {
-      return messages !== undefined;
+      return consumer.bound;
     },
-    async start() {
-      const consumed = await consumeBySubject(messaging, {
-        stream,
-        durable,
-        filter: messaging.names.categoryCommands(decider.category),
-        maxMessages: 512,
-        queue,
-        handle: process,
-        logger,
-      });
-      messages = consumed.messages;
-      loop = consumed.ended;
-    },
-    async stop() {
-      messages?.stop();
-      await loop;
-      await queue.idle();
-      messages = undefined;
-    },
+    start: () => consumer.start(),
+    stop: () => consumer.stop(),
   };
 }

@@ -6,7 +6,7 @@ import {
   type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
-import type { KeyedQueue } from './keyed-queue';
+import { KeyedQueue } from './keyed-queue';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 
@@ -84,30 +84,54 @@ export function isUnavailable(err: unknown): boolean {
   return err instanceof Error && ['JetStreamNotEnabled', 'NoResponders', 'TimeoutError'].includes(err.name);
 }
 
+/** A durable consumed into a keyed queue, started and stopped by its service. */
+export interface SubjectConsumer {
+  /** consuming (between start and stop) */
+  readonly bound: boolean;
+  start(): Promise<void>;
+  /** stops pulling and waits until every message taken has been handled */
+  stop(): Promise<void>;
+}
+
 /**
- * Ensures a durable (`ensureDurable`) and consumes it into a keyed queue: each subject's messages
- * handled in order, subjects concurrently. A callback rather than an async iterator (a promise per
- * message); the server's max_ack_pending bounds what waits in the queue. `ended` settles when the
- * consumer stops.
+ * Ensures a durable (`ensureDurable`) and, once started, consumes it into a keyed queue: each
+ * subject's messages handled in order, subjects concurrently (up to `concurrency`). A callback
+ * rather than an async iterator (a promise per message); the server's max_ack_pending bounds what
+ * waits in the queue.
  */
-export async function consumeBySubject(
+export function consumeBySubject(
   messaging: Messaging,
   opts: DurableOptions & {
     maxMessages: number;
-    queue: KeyedQueue;
+    concurrency: number;
     handle(msg: JsMsg): Promise<void>;
     logger: Logger;
   },
-): Promise<{ messages: ConsumerMessages; ended: Promise<void> }> {
-  await ensureDurable(messaging, opts);
-  const consumer = await messaging.js.consumers.get(opts.stream, opts.durable);
-  const messages = await consumer.consume({
-    max_messages: opts.maxMessages,
-    expires: PULL_EXPIRES_MS,
-    callback: (msg) => void opts.queue.push(msg.subject, () => opts.handle(msg)),
-  });
-  const ended = messages.closed().then((err) => {
-    if (err) opts.logger.error({ err, durable: opts.durable }, 'consumer ended');
-  });
-  return { messages, ended };
+): SubjectConsumer {
+  const queue = new KeyedQueue(opts.concurrency);
+  let messages: ConsumerMessages | undefined;
+  let ended: Promise<void> | undefined;
+  return {
+    get bound() {
+      return messages !== undefined;
+    },
+    async start() {
+      await ensureDurable(messaging, opts);
+      const consumer = await messaging.js.consumers.get(opts.stream, opts.durable);
+      messages = await consumer.consume({
+        max_messages: opts.maxMessages,
+        expires: PULL_EXPIRES_MS,
+        callback: (msg) => void queue.push(msg.subject, () => opts.handle(msg)),
+      });
+      ended = messages.closed().then((err) => {
+        if (err) opts.logger.error({ err, durable: opts.durable }, 'consumer ended');
+      });
+    },
+    async stop() {
+      messages?.stop();
+      await ended;
+      await queue.idle();
+      messages = undefined;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { Envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { Category } from '../names';
@@ -6,7 +6,6 @@ import { decode, type AnyMessageSet } from '../registry';
 import { backoffMs, consumeBySubject, isUnavailable } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
-import { KeyedQueue } from './keyed-queue';
 import { park } from './parking';
 import { publishCommand } from './publish';
 
@@ -41,9 +40,15 @@ export function buildReactor(opts: ReactorOptions) {
   const category: Category = opts.source.category;
   const maxDeliver = opts.maxDeliver ?? 5;
   // one entity's events in order (its commands are published in that order), entities concurrently
-  const queue = new KeyedQueue(opts.concurrency ?? 64);
-  let messages: ConsumerMessages | undefined;
-  let loop: Promise<void> | undefined;
+  const consumer = consumeBySubject(messaging, {
+    stream,
+    durable,
+    filter: messaging.names.categoryEvents(category),
+    maxMessages: 256,
+    concurrency: opts.concurrency ?? 64,
+    handle: process,
+    logger,
+  });
 
   async function process(msg: JsMsg) {
     let event: Envelope;
@@ -75,26 +80,9 @@ export function buildReactor(opts: ReactorOptions) {
   return {
     durable,
     get bound() {
-      return messages !== undefined;
+      return consumer.bound;
     },
-    async start() {
-      const consumed = await consumeBySubject(messaging, {
-        stream,
-        durable,
-        filter: messaging.names.categoryEvents(category),
-        maxMessages: 256,
-        queue,
-        handle: process,
-        logger,
-      });
-      messages = consumed.messages;
-      loop = consumed.ended;
-    },
-    async stop() {
-      messages?.stop();
-      await loop;
-      await queue.idle();
-      messages = undefined;
-    },
+    start: () => consumer.start(),
+    stop: () => consumer.stop(),
   };
 }
