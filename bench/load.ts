@@ -20,13 +20,28 @@ export interface PublishRun {
   failed: number;
 }
 
+export interface LatencyRequest {
+  seed: number;
+  offered: number;
+  seconds: number;
+  /** Offered first at the same rate, timed but not counted: the run's start is reported apart. */
+  warmupSeconds: number;
+  /** Sign-ups and boards created (and folded) before the clock starts. */
+  population: { users: number; boards: number };
+  /** How long to wait for the outstanding notices once nothing new arrives. */
+  settleMs: number;
+}
+
 export interface LatencyRun {
+  /** Counted commands (after the warm-up). */
   sent: number;
-  /** Commands/s actually offered. */
+  /** Commands/s actually offered, warm-up included. */
   achieved: number;
   seen: number;
   failed: number;
   ms: Percentiles;
+  warmup: { sent: number; seen: number; ms: Percentiles };
+  population: { commands: number; seconds: number };
   /** p50 and p99 by command type (ms). */
   byType: Record<string, { count: number; p50: number; p99: number }>;
 }
@@ -52,7 +67,7 @@ export interface HttpRateRun {
 type Request =
   | { kind: 'prepare'; seed: number; commands: number }
   | { kind: 'publish'; window: number }
-  | { kind: 'latency'; seed: number; offered: number; seconds: number; settleMs: number }
+  | ({ kind: 'latency' } & LatencyRequest)
   | { kind: 'http'; targets: HttpTarget[]; offered: number; seconds: number }
   | { kind: 'close' };
 
@@ -83,9 +98,12 @@ export class LoadGenerator {
     return this.request({ kind: 'publish', window });
   }
 
-  /** Offers the mix at `offered`/s for `seconds`; command published → its outcome's notice. */
-  latency(seed: number, offered: number, secs: number, settleMs: number): Promise<LatencyRun> {
-    return this.request({ kind: 'latency', seed, offered, seconds: secs, settleMs });
+  /**
+   * Creates the population, then offers the mix at `offered`/s for `warmupSeconds` (reported apart)
+   * and `seconds` (counted); command due to be published → its outcome's notice.
+   */
+  latency(req: LatencyRequest): Promise<LatencyRun> {
+    return this.request({ kind: 'latency', ...req });
   }
 
   /**
@@ -141,11 +159,14 @@ async function child(namespace: string) {
     return run;
   }
 
-  async function latency(seed: number, offered: number, secs: number, settleMs: number): Promise<LatencyRun> {
-    const mix = commandMix(seed);
-    const total = offered * secs;
-    const sentAt = new Map<string, { at: number; type: string }>();
+  async function latency(req: LatencyRequest): Promise<LatencyRun> {
+    const mix = commandMix(req.seed);
+    const warmup = req.offered * req.warmupSeconds;
+    const total = warmup + req.offered * req.seconds;
+    /** Commands whose outcome's notice is awaited: when each was due, its type, whether it is counted. */
+    const sentAt = new Map<string, { at: number; type: string; counted: boolean }>();
     const samples: number[] = [];
+    const warmupSamples: number[] = [];
     const perType = new Map<string, number[]>();
     const watchers = PROJECTIONS.map((p) =>
       subscribeNotices(messaging, p.name, (notice) => {
@@ -154,6 +175,10 @@ async function child(namespace: string) {
           const sent = sentAt.get(c.commandId);
           if (sent === undefined) continue;
           sentAt.delete(c.commandId);
+          if (!sent.counted) {
+            warmupSamples.push(now - sent.at);
+            continue;
+          }
           samples.push(now - sent.at);
           let list = perType.get(sent.type);
           if (!list) perType.set(sent.type, (list = []));
@@ -162,28 +187,37 @@ async function child(namespace: string) {
       }),
     );
     await messaging.nc.flush();
-    const publishes: Promise<unknown>[] = [];
     let failed = 0;
-    const { sent, elapsed } = await openLoop(offered, total, (dueAt) => {
+    // the population, published as fast as the system takes it and folded before the clock starts
+    const t0 = performance.now();
+    const population = mix.population(req.population.users, req.population.boards);
+    await windowed(population.length, 256, (i) => {
+      const g = population[i]!;
+      sentAt.set(g.command.id, { at: performance.now(), type: g.command.type, counted: false });
+      return publishCommand(messaging, g.set, g.command).catch(() => void failed++);
+    });
+    await untilSeen(() => warmupSamples.length, population.length - failed, req.settleMs);
+    const populationSeconds = seconds(t0);
+    warmupSamples.length = 0;
+    const publishes: Promise<unknown>[] = [];
+    let n = 0;
+    const { sent, elapsed } = await openLoop(req.offered, total, (dueAt) => {
       const g = mix.next();
-      sentAt.set(g.command.id, { at: dueAt, type: g.command.type });
+      sentAt.set(g.command.id, { at: dueAt, type: g.command.type, counted: n++ >= warmup });
       publishes.push(publishCommand(messaging, g.set, g.command).catch(() => void failed++));
     });
     await Promise.all(publishes);
     // every outcome's notice, or none for `settleMs` (an overloaded system is still draining)
-    let seen = samples.length;
-    let quietSince = performance.now();
-    while (samples.length < total - failed && performance.now() - quietSince < settleMs) {
-      await sleep(20);
-      if (samples.length !== seen) [seen, quietSince] = [samples.length, performance.now()];
-    }
+    await untilSeen(() => samples.length + warmupSamples.length, total - failed, req.settleMs);
     for (const w of watchers) w.close();
     return {
-      sent,
+      sent: sent - warmup,
       achieved: sent / elapsed,
       seen: samples.length,
       failed,
       ms: percentiles(samples),
+      warmup: { sent: warmup, seen: warmupSamples.length, ms: percentiles(warmupSamples) },
+      population: { commands: population.length, seconds: populationSeconds },
       byType: Object.fromEntries(
         [...perType].map(([type, v]) => {
           const p = percentiles(v);
@@ -234,7 +268,7 @@ async function child(namespace: string) {
         case 'publish':
           return publish(req.window);
         case 'latency':
-          return latency(req.seed, req.offered, req.seconds, req.settleMs);
+          return latency(req);
         case 'http':
           return http(req.targets, req.offered, req.seconds);
         case 'close':
@@ -250,6 +284,16 @@ async function child(namespace: string) {
 }
 
 if (process.env.DEVPIE_LOAD_CHILD === '1' && require.main === module) void child(process.argv[2]!);
+
+/** Waits until `count()` reaches `target`, or it has not moved for `quietMs`. */
+async function untilSeen(count: () => number, target: number, quietMs: number): Promise<void> {
+  let seen = count();
+  let quietSince = performance.now();
+  while (count() < target && performance.now() - quietSince < quietMs) {
+    await sleep(20);
+    if (count() !== seen) [seen, quietSince] = [count(), performance.now()];
+  }
+}
 
 /**
  * Calls `send` `total` times at `offered`/s on a fixed schedule, whether or not earlier sends were

@@ -4,7 +4,8 @@
  * target (DESIGN.md, issue 8) as PASS or FAIL; bench/results/latest.json keeps the whole run.
  *
  *   npm run bench -- [--quick] [--commands N] [--replay N] [--hydration N] [--loads 200,1000,3000]
- *                    [--latency-seconds S] [--seed N] [--only pipeline,latency,...]
+ *                    [--latency-seconds S] [--latency-warmup S] [--latency-boards N] [--seed N]
+ *                    [--only pipeline,latency,...]
  *                    [--layout in-process,processes]
  *
  * 1. Ceilings (bench/ceilings.ts): JetStream acked publish, durable consume + ack, ordered replay,
@@ -13,8 +14,9 @@
  *    (256 in flight) while the three components and the three aggregators run in this process;
  *    commands/s from the first publish until every command has its outcome and every aggregator's
  *    position has reached the last sequence of EVENTS.
- * 3. Latency: the same mix offered at fixed rates (open loop); command due to be published → the
- *    aggregator's notice that its outcome is committed in the view (notices' commands[].commandId).
+ * 3. Latency: the same mix offered at fixed rates (open loop) from a population of users and boards,
+ *    after a warm-up reported apart; command due to be published → the aggregator's notice that its
+ *    outcome is committed in the view (notices' commands[].commandId).
  * 5. Replay: a fresh projects aggregator catching up over EVENTS after ≥ N generated events.
  * 6. Hydration: deciding one command on a project with N prior events, cold (fresh EntityStore:
  *    snapshot + tail) and warm (cached).

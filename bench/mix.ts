@@ -191,5 +191,16 @@ export function commandMix(seed: number) {
     byType[g.command.type] = (byType[g.command.type] ?? 0) + 1;
     return g;
   }
-  return { next, byType, boards: () => boards.length, tasks: () => taskNumber };
+  /**
+   * A population to start from (`users` sign-ups, then `boards` projects among them), so that the
+   * mix that follows spreads over boards as a system in use does, instead of sending every
+   * command to the first few boards it created.
+   */
+  function population(userCount: number, boardCount: number): Generated[] {
+    const out: Generated[] = [];
+    for (let i = 0; i < userCount; i++) out.push(addUser());
+    for (let i = 0; i < boardCount; i++) out.push(addProject());
+    return out;
+  }
+  return { next, population, byType, boards: () => boards.length, tasks: () => taskNumber };
 }

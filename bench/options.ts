@@ -15,6 +15,10 @@ export interface Options {
   hydrationEvents: number;
   loads: number[];
   latencySeconds: number;
+  /** Offered before the counted seconds at each rate, reported apart. */
+  latencyWarmupSeconds: number;
+  /** Created before each latency run: the mix then spreads over this many boards from its start. */
+  latencyPopulation: { users: number; boards: number };
   /** Where the pipeline's services run: the pipeline runs once per layout, the latency on the first. */
   layouts: Layout[];
   /** Sections to run (default: all). */
@@ -32,6 +36,8 @@ export function readOptions(): Options {
       hydration: { type: 'string' },
       loads: { type: 'string' },
       'latency-seconds': { type: 'string' },
+      'latency-warmup': { type: 'string' },
+      'latency-boards': { type: 'string' },
       'http-seconds': { type: 'string' },
       seed: { type: 'string', default: '1' },
       only: { type: 'string' },
@@ -42,7 +48,8 @@ export function readOptions(): Options {
   if (values.help) {
     console.log(
       'usage: npm run bench -- [--quick] [--commands N] [--replay N] [--hydration N]\n' +
-        '                        [--loads 200,1000,3000] [--latency-seconds S] [--http-seconds S] [--seed N]\n' +
+        '                        [--loads 200,1000,3000] [--latency-seconds S] [--latency-warmup S]\n' +
+        '                        [--latency-boards N] [--http-seconds S] [--seed N]\n' +
         `                        [--only ${SECTIONS.join(',')}] [--layout ${LAYOUTS.join(',')}]`,
     );
     process.exit(0);
@@ -62,6 +69,7 @@ export function readOptions(): Options {
   for (const l of layouts) {
     if (!LAYOUTS.includes(l)) throw new Error(`--layout: a comma-separated list of ${LAYOUTS.join(', ')}`);
   }
+  const latencyBoards = intFlag('latency-boards', values['latency-boards'], 100, 0);
   return {
     quick,
     only,
@@ -73,6 +81,8 @@ export function readOptions(): Options {
     hydrationEvents: intFlag('hydration', values.hydration, quick ? 2_000 : 10_000, 10),
     loads,
     latencySeconds: intFlag('latency-seconds', values['latency-seconds'], quick ? 3 : 10, 1),
+    latencyWarmupSeconds: intFlag('latency-warmup', values['latency-warmup'], 1, 0),
+    latencyPopulation: { users: latencyBoards, boards: latencyBoards },
     http: {
       waitRequests: quick ? 50 : 300,
       waitRates: quick ? [200] : [200, 500],

@@ -105,7 +105,14 @@ export async function latency(
   offered: number,
 ): Promise<LatencyResult> {
   const cpu0 = cpuMark();
-  const run = load.latency(opts.seed + offered, offered, opts.latencySeconds, 2_000);
+  const run = load.latency({
+    seed: opts.seed + offered,
+    offered,
+    seconds: opts.latencySeconds,
+    warmupSeconds: opts.latencyWarmupSeconds,
+    population: opts.latencyPopulation,
+    settleMs: 2_000,
+  });
   // settled only once everything is published: the outcomes may come before the last notices
   const r = await run;
   const cpu = cpuLine(cpuSince(cpu0));

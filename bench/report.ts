@@ -97,8 +97,12 @@ export function latencyRows(latencies: LatencyResult[], layout: string): Section
     rows.push(row(L, `${tag} p50`, l.ms.p50, 'ms'));
     rows.push(row(L, `${tag} p95`, l.ms.p95, 'ms'));
     rows.push(row(L, `${tag} p99`, l.ms.p99, 'ms', l.offered === 1_000 ? { op: '≤', value: 50 } : undefined));
-    if (l.seen < l.sent)
-      problems.push(`latency at ${l.offered}/s: ${l.sent - l.seen} of ${l.sent} commands had no notice`);
+    if (l.warmup.sent > 0) rows.push(row(L, `  its warm-up (not counted) p99`, l.warmup.ms.p99, 'ms'));
+    const unseen = l.sent - l.seen + (l.warmup.sent - l.warmup.seen);
+    if (unseen > 0)
+      problems.push(
+        `latency at ${l.offered}/s: ${unseen} of ${l.sent + l.warmup.sent} commands had no notice`,
+      );
   }
   return { rows, problems };
 }
@@ -214,6 +218,11 @@ export function details(
   }
   for (const l of latencies) {
     const parts = Object.entries(l.byType).map(([t, v]) => `${t} ${fmt(v.p50)}/${fmt(v.p99)}`);
+    lines.push(
+      `latency at ${fmt(l.offered)}/s: from a population of ${fmt(l.population.commands)} sign-ups and boards ` +
+        `(folded in ${fmt(l.population.seconds, 1)} s), then ${fmt(l.warmup.sent)} commands of warm-up ` +
+        `(p50 ${fmt(l.warmup.ms.p50, 1)} / p99 ${fmt(l.warmup.ms.p99, 1)} ms) and ${fmt(l.sent)} counted`,
+    );
     lines.push(`latency at ${fmt(l.offered)}/s by type, p50/p99 ms: ${parts.join(', ')}`);
     lines.push(`latency at ${fmt(l.offered)}/s ${l.cpu}`);
   }
