@@ -7,10 +7,16 @@
  * The parent drives it over IPC (`LoadGenerator`); run directly, this file is the child.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { connectMessaging, Names, publishCommand, subscribeNotices } from '@devpie/client-events';
+import {
+  connectMessaging,
+  Names,
+  publishCommand,
+  subscribeNotices,
+  type Messaging,
+} from '@devpie/client-events';
 import { TEST_NATS_URL } from '@devpie/client-events/testing/servers';
 import { LOAD_TITLE, rate, seconds, sleep, windowed, type Rate } from './ceilings';
-import { commandMix, type Generated } from './mix';
+import { commandMix, type CommandMix, type Generated } from './mix';
 import { percentiles, type Percentiles } from './percentiles';
 import { PROJECTIONS } from './system';
 
@@ -46,6 +52,22 @@ export interface LatencyRun {
   byType: Record<string, { count: number; p50: number; p99: number }>;
 }
 
+export interface OneBoardRequest {
+  seed: number;
+  commands: number;
+  window: number;
+  settleMs: number;
+}
+
+export interface OneBoardRun {
+  commands: number;
+  seen: number;
+  failed: number;
+  /** From the first publish until the last outcome's notice. */
+  run: Rate;
+  ms: Percentiles;
+}
+
 /** An HTTP request the generator sends at a fixed rate (open loop). */
 export interface HttpTarget {
   method: 'POST' | 'PUT' | 'PATCH';
@@ -68,6 +90,7 @@ type Request =
   | { kind: 'prepare'; seed: number; commands: number }
   | { kind: 'publish'; window: number }
   | ({ kind: 'latency' } & LatencyRequest)
+  | ({ kind: 'oneBoard' } & OneBoardRequest)
   | { kind: 'http'; targets: HttpTarget[]; offered: number; seconds: number }
   | { kind: 'close' };
 
@@ -104,6 +127,11 @@ export class LoadGenerator {
    */
   latency(req: LatencyRequest): Promise<LatencyRun> {
     return this.request({ kind: 'latency', ...req });
+  }
+
+  /** Publishes `commands` for one new board, `window` in flight; each command published → its outcome's notice. */
+  oneBoard(req: OneBoardRequest): Promise<OneBoardRun> {
+    return this.request({ kind: 'oneBoard', ...req });
   }
 
   /**
@@ -159,57 +187,59 @@ async function child(namespace: string) {
     return run;
   }
 
+  /** Publishes the population as fast as the system takes it and waits until it is folded. */
+  async function populate(
+    watch: OutcomeWatch,
+    mix: CommandMix,
+    users: number,
+    boards: number,
+    settleMs: number,
+  ) {
+    const t = performance.now();
+    const population = mix.population(users, boards);
+    let seen = 0;
+    let failed = 0;
+    await windowed(population.length, 256, (i) => {
+      const g = population[i]!;
+      watch.expect(g.command.id, performance.now(), () => void seen++);
+      return publishCommand(messaging, g.set, g.command).catch(() => void failed++);
+    });
+    await untilSeen(() => seen, population.length - failed, settleMs);
+    if (seen < population.length)
+      throw new Error(`${population.length - seen} of the population had no outcome`);
+    return { commands: population.length, seconds: seconds(t) };
+  }
+
   async function latency(req: LatencyRequest): Promise<LatencyRun> {
     const mix = commandMix(req.seed);
     const warmup = req.offered * req.warmupSeconds;
     const total = warmup + req.offered * req.seconds;
-    /** Commands whose outcome's notice is awaited: when each was due, its type, whether it is counted. */
-    const sentAt = new Map<string, { at: number; type: string; counted: boolean }>();
     const samples: number[] = [];
     const warmupSamples: number[] = [];
     const perType = new Map<string, number[]>();
-    const watchers = PROJECTIONS.map((p) =>
-      subscribeNotices(messaging, p.name, (notice) => {
-        const now = performance.now();
-        for (const c of notice.commands) {
-          const sent = sentAt.get(c.commandId);
-          if (sent === undefined) continue;
-          sentAt.delete(c.commandId);
-          if (!sent.counted) {
-            warmupSamples.push(now - sent.at);
-            continue;
-          }
-          samples.push(now - sent.at);
-          let list = perType.get(sent.type);
-          if (!list) perType.set(sent.type, (list = []));
-          list.push(now - sent.at);
-        }
-      }),
-    );
-    await messaging.nc.flush();
-    let failed = 0;
-    // the population, published as fast as the system takes it and folded before the clock starts
-    const t0 = performance.now();
-    const population = mix.population(req.population.users, req.population.boards);
-    await windowed(population.length, 256, (i) => {
-      const g = population[i]!;
-      sentAt.set(g.command.id, { at: performance.now(), type: g.command.type, counted: false });
-      return publishCommand(messaging, g.set, g.command).catch(() => void failed++);
-    });
-    await untilSeen(() => warmupSamples.length, population.length - failed, req.settleMs);
-    const populationSeconds = seconds(t0);
-    warmupSamples.length = 0;
+    const watch = await watchOutcomes(messaging);
+    const population = await populate(watch, mix, req.population.users, req.population.boards, req.settleMs);
     const publishes: Promise<unknown>[] = [];
+    let failed = 0;
     let n = 0;
     const { sent, elapsed } = await openLoop(req.offered, total, (dueAt) => {
       const g = mix.next();
-      sentAt.set(g.command.id, { at: dueAt, type: g.command.type, counted: n++ >= warmup });
+      const seen =
+        n++ < warmup
+          ? (ms: number) => void warmupSamples.push(ms)
+          : (ms: number) => {
+              samples.push(ms);
+              let list = perType.get(g.command.type);
+              if (!list) perType.set(g.command.type, (list = []));
+              list.push(ms);
+            };
+      watch.expect(g.command.id, dueAt, seen);
       publishes.push(publishCommand(messaging, g.set, g.command).catch(() => void failed++));
     });
     await Promise.all(publishes);
     // every outcome's notice, or none for `settleMs` (an overloaded system is still draining)
     await untilSeen(() => samples.length + warmupSamples.length, total - failed, req.settleMs);
-    for (const w of watchers) w.close();
+    watch.close();
     return {
       sent: sent - warmup,
       achieved: sent / elapsed,
@@ -217,7 +247,7 @@ async function child(namespace: string) {
       failed,
       ms: percentiles(samples),
       warmup: { sent: warmup, seen: warmupSamples.length, ms: percentiles(warmupSamples) },
-      population: { commands: population.length, seconds: populationSeconds },
+      population,
       byType: Object.fromEntries(
         [...perType].map(([type, v]) => {
           const p = percentiles(v);
@@ -225,6 +255,25 @@ async function child(namespace: string) {
         }),
       ),
     };
+  }
+
+  async function oneBoard(req: OneBoardRequest): Promise<OneBoardRun> {
+    const mix = commandMix(req.seed);
+    const watch = await watchOutcomes(messaging);
+    await populate(watch, mix, 1, 1, req.settleMs);
+    const work = Array.from({ length: req.commands }, () => mix.nextOnBoard(0));
+    const samples: number[] = [];
+    let failed = 0;
+    const t = performance.now();
+    await windowed(work.length, req.window, (i) => {
+      const g = work[i]!;
+      watch.expect(g.command.id, performance.now(), (ms) => void samples.push(ms));
+      return publishCommand(messaging, g.set, g.command).catch(() => void failed++);
+    });
+    await untilSeen(() => samples.length, work.length - failed, req.settleMs);
+    const run = rate(samples.length, seconds(t));
+    watch.close();
+    return { commands: work.length, seen: samples.length, failed, run, ms: percentiles(samples) };
   }
 
   async function http(targets: HttpTarget[], offered: number, secs: number): Promise<HttpRateRun> {
@@ -269,6 +318,8 @@ async function child(namespace: string) {
           return publish(req.window);
         case 'latency':
           return latency(req);
+        case 'oneBoard':
+          return oneBoard(req);
         case 'http':
           return http(req.targets, req.offered, req.seconds);
         case 'close':
@@ -284,6 +335,33 @@ async function child(namespace: string) {
 }
 
 if (process.env.DEVPIE_LOAD_CHILD === '1' && require.main === module) void child(process.argv[2]!);
+
+interface OutcomeWatch {
+  /** Calls `seen` with the ms from `at` to the notice that the command's outcome is committed. */
+  expect(commandId: string, at: number, seen: (ms: number) => void): void;
+  close(): void;
+}
+
+/** The aggregators' notices, matched to the commands the generator expects (subscribed once it resolves). */
+async function watchOutcomes(messaging: Messaging): Promise<OutcomeWatch> {
+  const due = new Map<string, { at: number; seen: (ms: number) => void }>();
+  const subscriptions = PROJECTIONS.map((p) =>
+    subscribeNotices(messaging, p.name, (notice) => {
+      const now = performance.now();
+      for (const c of notice.commands) {
+        const d = due.get(c.commandId);
+        if (d === undefined) continue;
+        due.delete(c.commandId);
+        d.seen(now - d.at);
+      }
+    }),
+  );
+  await messaging.nc.flush();
+  return {
+    expect: (commandId, at, seen) => void due.set(commandId, { at, seen }),
+    close: () => subscriptions.forEach((s) => s.close()),
+  };
+}
 
 /** Waits until `count()` reaches `target`, or it has not moved for `quietMs`. */
 async function untilSeen(count: () => number, target: number, quietMs: number): Promise<void> {

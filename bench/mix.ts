@@ -36,6 +36,8 @@ export interface Generated {
  * earlier: the Estimation reactor must have registered them first, or the command is rejected
  * (TaskNotFound), which is still one recorded outcome, and is counted.
  */
+export type CommandMix = ReturnType<typeof commandMix>;
+
 export function commandMix(seed: number) {
   const rnd = random(seed);
   const users: string[] = [];
@@ -111,6 +113,70 @@ export function commandMix(seed: number) {
     };
   };
 
+  /** A command on board `b`; `roll` in [0.1, 1) picks its type. */
+  function onBoard(b: Board, roll: number): Generated {
+    let g: Generated;
+    const tasks = b.added.length;
+    const old = b.added.filter((t) => t.at <= n - 500);
+    if (tasks === 0 || roll < 0.45) g = addTask(b);
+    else if (roll < 0.7) {
+      const nonEmpty = b.columns.filter((c) => c.tasks.length > 0);
+      const from = nonEmpty[rnd.int(nonEmpty.length)]!;
+      const fromIndex = rnd.int(from.tasks.length);
+      const taskId = from.tasks.splice(fromIndex, 1)[0]!;
+      const to = b.columns[rnd.int(b.columns.length)]!;
+      const index = rnd.int(to.tasks.length + 1);
+      to.tasks.splice(index, 0, taskId);
+      g = {
+        set: projectCommands,
+        command: envelope(
+          'MoveTask',
+          { projectId: b.id, taskId, toColumnId: to.columnId, index },
+          {
+            userId: b.ownerId,
+          },
+        ),
+      };
+    } else if (roll < 0.82 || old.length === 0) {
+      const { taskId } = b.added[rnd.int(tasks)]!;
+      g = {
+        set: projectCommands,
+        command: envelope(
+          'ModifyTask',
+          { projectId: b.id, taskId, changes: { title: `Renamed ${n}` } },
+          { userId: b.ownerId },
+        ),
+      };
+    } else if (roll < 0.86) {
+      g = {
+        set: estimateCommands,
+        command: envelope(
+          'SetRate',
+          { projectId: b.id, hourlyRate: 9_000 + rnd.int(100) * 100, currency: 'EUR' },
+          {
+            userId: b.ownerId,
+          },
+        ),
+      };
+    } else {
+      const { taskId } = old[rnd.int(old.length)]!;
+      const likely = 1 + rnd.int(16);
+      g = {
+        set: estimateCommands,
+        command: envelope(
+          'EstimateTask',
+          {
+            projectId: b.id,
+            taskId,
+            estimate: { optimistic: likely / 2, likely, pessimistic: likely * 2 },
+          },
+          { userId: b.ownerId },
+        ),
+      };
+    }
+    return g;
+  }
+
   function next(): Generated {
     const roll = rnd.next();
     let g: Generated;
@@ -126,67 +192,7 @@ export function commandMix(seed: number) {
         ),
       };
     } else if (boards.length < 5 || roll < 0.1) g = addProject();
-    else {
-      const b = boards[rnd.int(boards.length)]!;
-      const tasks = b.added.length;
-      const old = b.added.filter((t) => t.at <= n - 500);
-      if (tasks === 0 || roll < 0.45) g = addTask(b);
-      else if (roll < 0.7) {
-        const nonEmpty = b.columns.filter((c) => c.tasks.length > 0);
-        const from = nonEmpty[rnd.int(nonEmpty.length)]!;
-        const fromIndex = rnd.int(from.tasks.length);
-        const taskId = from.tasks.splice(fromIndex, 1)[0]!;
-        const to = b.columns[rnd.int(b.columns.length)]!;
-        const index = rnd.int(to.tasks.length + 1);
-        to.tasks.splice(index, 0, taskId);
-        g = {
-          set: projectCommands,
-          command: envelope(
-            'MoveTask',
-            { projectId: b.id, taskId, toColumnId: to.columnId, index },
-            {
-              userId: b.ownerId,
-            },
-          ),
-        };
-      } else if (roll < 0.82 || old.length === 0) {
-        const { taskId } = b.added[rnd.int(tasks)]!;
-        g = {
-          set: projectCommands,
-          command: envelope(
-            'ModifyTask',
-            { projectId: b.id, taskId, changes: { title: `Renamed ${n}` } },
-            { userId: b.ownerId },
-          ),
-        };
-      } else if (roll < 0.86) {
-        g = {
-          set: estimateCommands,
-          command: envelope(
-            'SetRate',
-            { projectId: b.id, hourlyRate: 9_000 + rnd.int(100) * 100, currency: 'EUR' },
-            {
-              userId: b.ownerId,
-            },
-          ),
-        };
-      } else {
-        const { taskId } = old[rnd.int(old.length)]!;
-        const likely = 1 + rnd.int(16);
-        g = {
-          set: estimateCommands,
-          command: envelope(
-            'EstimateTask',
-            {
-              projectId: b.id,
-              taskId,
-              estimate: { optimistic: likely / 2, likely, pessimistic: likely * 2 },
-            },
-            { userId: b.ownerId },
-          ),
-        };
-      }
-    }
+    else g = onBoard(boards[rnd.int(boards.length)]!, roll);
     n++;
     byType[g.command.type] = (byType[g.command.type] ?? 0) + 1;
     return g;
@@ -202,5 +208,13 @@ export function commandMix(seed: number) {
     for (let i = 0; i < boardCount; i++) out.push(addProject());
     return out;
   }
-  return { next, population, byType, boards: () => boards.length, tasks: () => taskNumber };
+  /** The next command on the `index`-th board (the mix's share of task commands, rates and estimates). */
+  function nextOnBoard(index: number): Generated {
+    const g = onBoard(boards[index]!, 0.1 + 0.9 * rnd.next());
+    n++;
+    byType[g.command.type] = (byType[g.command.type] ?? 0) + 1;
+    return g;
+  }
+
+  return { next, nextOnBoard, population, byType, boards: () => boards.length, tasks: () => taskNumber };
 }

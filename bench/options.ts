@@ -11,6 +11,8 @@ export interface Options {
   seed: number;
   window: number;
   commands: number;
+  /** Commands for the single board after the pipeline's mix. */
+  oneBoardCommands: number;
   replayEvents: number;
   hydrationEvents: number;
   loads: number[];
@@ -77,6 +79,7 @@ export function readOptions(): Options {
     seed: intFlag('seed', values.seed, 1, 0),
     window: 256,
     commands: intFlag('commands', values.commands, quick ? 6_000 : 60_000, 100),
+    oneBoardCommands: quick ? 500 : 2_000,
     replayEvents: intFlag('replay', values.replay, quick ? 50_000 : 1_000_000, 1_000),
     hydrationEvents: intFlag('hydration', values.hydration, quick ? 2_000 : 10_000, 10),
     loads,

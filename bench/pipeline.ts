@@ -2,7 +2,7 @@
 import { ident } from '@devpie/client-events';
 import type { TestEnv } from '@devpie/client-events/testing/servers';
 import { cpuLine, cpuMark, cpuSince, rate, seconds, type Rate } from './ceilings';
-import type { LatencyRun, LoadGenerator } from './load';
+import type { LatencyRun, LoadGenerator, OneBoardRun } from './load';
 import type { Options } from './options';
 import { lastEventSeq, PROJECTIONS, settled, type System, type SystemStats } from './system';
 
@@ -26,6 +26,8 @@ export interface PipelineResult {
   handleMs: { p50: number; p99: number; exact: boolean };
   batches: SystemStats['batches'];
   cpu: string;
+  /** Then commands for one new board only: as fast as one entity's commands are decided, one after another. */
+  oneBoard: OneBoardRun;
   /** CPU seconds of each service process during the run (services in their own processes only). */
   servicesCpu: Record<string, number>;
 }
@@ -70,6 +72,14 @@ export async function pipeline(
     viewOutcomes[p.name] = Number(rows[0]!.n);
   }
   const decided = outcomes.accepted + outcomes.rejected + outcomes.duplicate;
+  const handleMs = await sys.handleMs();
+  const oneBoard = await load.oneBoard({
+    seed: opts.seed + 7,
+    commands: opts.oneBoardCommands,
+    window: opts.window,
+    settleMs: 10_000,
+  });
+  await settled(env, sys, 60_000);
   return {
     commands: opts.commands,
     layout: sys.layout,
@@ -83,9 +93,10 @@ export async function pipeline(
     conflicts: after.conflicts - before.conflicts,
     events: last - events0,
     viewOutcomes,
-    handleMs: await sys.handleMs(),
+    handleMs,
     batches,
     cpu,
+    oneBoard,
     servicesCpu,
   };
 }

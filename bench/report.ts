@@ -81,7 +81,14 @@ export function pipelineRows(pipe: PipelineResult, c: Ceilings | undefined): Sec
     row(P, '  commands decided per second (the mix + the reactor)', pipe.decided / pipe.run.seconds, 'cmd/s'),
   );
   rows.push(row(P, '  events appended per second', pipe.events / pipe.run.seconds, 'ev/s'));
+  const one = pipe.oneBoard;
+  rows.push(
+    row(P, `then ${fmt(one.commands)} commands for one board, 256 in flight`, one.run.perSecond, 'cmd/s'),
+    row(P, '  each published → its view committed, p50', one.ms.p50, 'ms'),
+    row(P, '  each published → its view committed, p99', one.ms.p99, 'ms'),
+  );
   const problems: string[] = [];
+  if (one.seen < one.commands) problems.push(`one board: ${one.commands - one.seen} commands had no notice`);
   if (pipe.parked > 0) problems.push(`${pipe.parked} messages parked during the pipeline`);
   if (pipe.reactorCommands < 0)
     problems.push(`only ${pipe.commands + pipe.reactorCommands} outcomes for ${pipe.commands} commands`);
