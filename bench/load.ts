@@ -61,6 +61,8 @@ export interface OneBoardRequest {
 
 export interface OneBoardRun {
   commands: number;
+  /** Commands in flight. */
+  window: number;
   seen: number;
   failed: number;
   /** From the first publish until the last outcome's notice. */
@@ -273,7 +275,14 @@ async function child(namespace: string) {
     await untilSeen(() => samples.length, work.length - failed, req.settleMs);
     const run = rate(samples.length, seconds(t));
     watch.close();
-    return { commands: work.length, seen: samples.length, failed, run, ms: percentiles(samples) };
+    return {
+      commands: work.length,
+      window: req.window,
+      seen: samples.length,
+      failed,
+      run,
+      ms: percentiles(samples),
+    };
   }
 
   async function http(targets: HttpTarget[], offered: number, secs: number): Promise<HttpRateRun> {

@@ -83,7 +83,12 @@ export function pipelineRows(pipe: PipelineResult, c: Ceilings | undefined): Sec
   rows.push(row(P, '  events appended per second', pipe.events / pipe.run.seconds, 'ev/s'));
   const one = pipe.oneBoard;
   rows.push(
-    row(P, `then ${fmt(one.commands)} commands for one board, 256 in flight`, one.run.perSecond, 'cmd/s'),
+    row(
+      P,
+      `then ${fmt(one.commands)} commands for one board, ${one.window} in flight`,
+      one.run.perSecond,
+      'cmd/s',
+    ),
     row(P, '  each published → its view committed, p50', one.ms.p50, 'ms'),
     row(P, '  each published → its view committed, p99', one.ms.p99, 'ms'),
   );
