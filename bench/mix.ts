@@ -36,8 +36,6 @@ export interface Generated {
  * earlier: the Estimation reactor must have registered them first, or the command is rejected
  * (TaskNotFound), which is still one recorded outcome, and is counted.
  */
-export type CommandMix = ReturnType<typeof commandMix>;
-
 export function commandMix(seed: number) {
   const rnd = random(seed);
   const users: string[] = [];
@@ -115,11 +113,10 @@ export function commandMix(seed: number) {
 
   /** A command on board `b`; `roll` in [0.1, 1) picks its type. */
   function onBoard(b: Board, roll: number): Generated {
-    let g: Generated;
     const tasks = b.added.length;
     const old = b.added.filter((t) => t.at <= n - 500);
-    if (tasks === 0 || roll < 0.45) g = addTask(b);
-    else if (roll < 0.7) {
+    if (tasks === 0 || roll < 0.45) return addTask(b);
+    if (roll < 0.7) {
       const nonEmpty = b.columns.filter((c) => c.tasks.length > 0);
       const from = nonEmpty[rnd.int(nonEmpty.length)]!;
       const fromIndex = rnd.int(from.tasks.length);
@@ -127,7 +124,7 @@ export function commandMix(seed: number) {
       const to = b.columns[rnd.int(b.columns.length)]!;
       const index = rnd.int(to.tasks.length + 1);
       to.tasks.splice(index, 0, taskId);
-      g = {
+      return {
         set: projectCommands,
         command: envelope(
           'MoveTask',
@@ -137,9 +134,10 @@ export function commandMix(seed: number) {
           },
         ),
       };
-    } else if (roll < 0.82 || old.length === 0) {
+    }
+    if (roll < 0.82 || old.length === 0) {
       const { taskId } = b.added[rnd.int(tasks)]!;
-      g = {
+      return {
         set: projectCommands,
         command: envelope(
           'ModifyTask',
@@ -147,8 +145,9 @@ export function commandMix(seed: number) {
           { userId: b.ownerId },
         ),
       };
-    } else if (roll < 0.86) {
-      g = {
+    }
+    if (roll < 0.86) {
+      return {
         set: estimateCommands,
         command: envelope(
           'SetRate',
@@ -158,45 +157,48 @@ export function commandMix(seed: number) {
           },
         ),
       };
-    } else {
-      const { taskId } = old[rnd.int(old.length)]!;
-      const likely = 1 + rnd.int(16);
-      g = {
-        set: estimateCommands,
-        command: envelope(
-          'EstimateTask',
-          {
-            projectId: b.id,
-            taskId,
-            estimate: { optimistic: likely / 2, likely, pessimistic: likely * 2 },
-          },
-          { userId: b.ownerId },
-        ),
-      };
     }
+    const { taskId } = old[rnd.int(old.length)]!;
+    const likely = 1 + rnd.int(16);
+    return {
+      set: estimateCommands,
+      command: envelope(
+        'EstimateTask',
+        {
+          projectId: b.id,
+          taskId,
+          estimate: { optimistic: likely / 2, likely, pessimistic: likely * 2 },
+        },
+        { userId: b.ownerId },
+      ),
+    };
+  }
+
+  /** Counts the command in the mix's tally and moves the mix on by one. */
+  function counted(g: Generated): Generated {
+    n++;
+    byType[g.command.type] = (byType[g.command.type] ?? 0) + 1;
     return g;
   }
 
   function next(): Generated {
     const roll = rnd.next();
-    let g: Generated;
-    if (users.length < 5 || roll < 0.04) g = addUser();
-    else if (roll < 0.06) {
+    if (users.length < 5 || roll < 0.04) return counted(addUser());
+    if (roll < 0.06) {
       const userId = someUser();
-      g = {
+      return counted({
         set: teamCommands,
         command: envelope(
           'AddTeam',
           { teamId: newId(), name: 'A bench team', membershipId: newId() },
           { userId },
         ),
-      };
-    } else if (boards.length < 5 || roll < 0.1) g = addProject();
-    else g = onBoard(boards[rnd.int(boards.length)]!, roll);
-    n++;
-    byType[g.command.type] = (byType[g.command.type] ?? 0) + 1;
-    return g;
+      });
+    }
+    if (boards.length < 5 || roll < 0.1) return counted(addProject());
+    return counted(onBoard(boards[rnd.int(boards.length)]!, roll));
   }
+
   /**
    * A population to start from (`users` sign-ups, then `boards` projects among them), so that the
    * mix that follows spreads over boards as a system in use does, instead of sending every
@@ -208,13 +210,13 @@ export function commandMix(seed: number) {
     for (let i = 0; i < boardCount; i++) out.push(addProject());
     return out;
   }
+
   /** The next command on the `index`-th board (the mix's share of task commands, rates and estimates). */
   function nextOnBoard(index: number): Generated {
-    const g = onBoard(boards[index]!, 0.1 + 0.9 * rnd.next());
-    n++;
-    byType[g.command.type] = (byType[g.command.type] ?? 0) + 1;
-    return g;
+    return counted(onBoard(boards[index]!, 0.1 + 0.9 * rnd.next()));
   }
 
   return { next, nextOnBoard, population, byType, boards: () => boards.length, tasks: () => taskNumber };
 }
+
+export type CommandMix = ReturnType<typeof commandMix>;
