@@ -15,7 +15,12 @@ export type StoredBoard = Omit<ProjectDoc, 'columns'> & {
  */
 export const boardStorage: SplitDoc = {
   table: TASKS,
-  children: (doc) => (doc as ProjectDoc).columns.flatMap((c) => c.tasks),
+  children(doc) {
+    // a loop, not flatMap: called twice per event folded, where flatMap took a fifth of the fold
+    const tasks: TaskDoc[] = [];
+    for (const column of (doc as ProjectDoc).columns) for (const task of column.tasks) tasks.push(task);
+    return tasks;
+  },
   key: (task) => (task as TaskDoc).id,
   header(doc): Doc {
     const board = doc as ProjectDoc;

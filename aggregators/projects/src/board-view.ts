@@ -24,8 +24,7 @@ export function foldBoard(rows: ViewRows, event: ProjectEvent, position: number)
   const id = event.data.projectId;
   const current = rows.get(PROJECTS, id) as ProjectDoc | undefined;
   if (current && current.version >= position) return [];
-  // metadata allows any offset; UTC keeps updated_sort in time order
-  const time = new Date(event.metadata.time).toISOString();
+  const time = utcTime(event.metadata.time);
   switch (event.type) {
     case 'ProjectAdded': {
       const { projectId, ownerId, teamId, name, description, prefix, columns } = event.data;
@@ -61,6 +60,13 @@ export function foldBoard(rows: ViewRows, event: ProjectEvent, position: number)
     }
   }
 }
+
+/**
+ * Metadata allows any offset; UTC keeps updated_sort in time order. A time already in
+ * toISOString's form (a valid datetime of 24 characters ending in Z) is kept as it is.
+ */
+const utcTime = (time: string): string =>
+  time.length === 24 && time.endsWith('Z') ? time : new Date(time).toISOString();
 
 function changeBoard(board: ProjectDoc, event: BoardChange): ProjectDoc {
   switch (event.type) {

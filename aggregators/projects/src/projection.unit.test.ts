@@ -71,6 +71,19 @@ describe('projects table', () => {
     );
     const doc = project(foldAll(projectsProjection, [b.added, renamed]), b.projectId);
     expect(doc.updatedAt).toBe('2026-03-01T10:30:00.000Z');
+    // UTC without milliseconds, or with more digits: written as toISOString writes it
+    for (const [time, utc] of [
+      ['2026-03-01T10:30:00Z', '2026-03-01T10:30:00.000Z'],
+      ['2026-03-01T10:30:00.1234Z', '2026-03-01T10:30:00.123Z'],
+      ['2026-03-01T10:30:00.5-01:00', '2026-03-01T11:30:00.500Z'],
+    ]) {
+      const at = msg(
+        'ProjectModified',
+        { projectId: b.projectId, changes: { name: 'Shop' } },
+        { userId: b.ownerId, time },
+      );
+      expect(project(foldAll(projectsProjection, [b.added, at]), b.projectId).updatedAt).toBe(utc);
+    }
   });
 
   it('ProjectModified changes the fields given, reorders columns and moves updatedAt and version', () => {
