@@ -1,6 +1,6 @@
 import { newId, type Doc, type Envelope, type ViewWrite } from '@devpie/client-events';
 import { foldAll, msg } from '@devpie/client-events/testing';
-import type { EstimateDoc } from './estimate-doc';
+import { totalsOf, type EstimateDoc } from './estimate-doc';
 import type { EstimateHistoryDoc } from './estimate-history';
 import { ESTIMATES, estimationProjection } from './projection';
 
@@ -201,6 +201,47 @@ describe('estimationProjection: estimates', () => {
         high: { minor: 103_993, amount: '1039.93' },
       },
     });
+  });
+
+  it('keeps the totals equal to a quote of every line after each event, whichever event it is', () => {
+    const { projectId, ownerId, teamId, todo, doing, a, b, c, ev, task, added } = board();
+    const d = newId();
+    const estimate = (likely: number) => ({ optimistic: 1, likely, pessimistic: likely + 4 });
+    const events = [
+      added,
+      ev('EstimateOpened', { ownerId, teamId }),
+      // Estimation hears of d and estimates it before Projects adds it
+      ev('TaskRegistered', { taskId: d }),
+      ev('TaskEstimated', { taskId: d, estimate: estimate(3), revision: 1 }),
+      task(a, todo, 0, 'Design', 1),
+      task(b, todo, 1, 'Copy', 2),
+      task(d, doing, 0, 'Late', 4),
+      ev('TaskRegistered', { taskId: a }),
+      ev('TaskEstimated', { taskId: a, estimate: estimate(2), revision: 1 }),
+      ev('RateSet', { hourlyRate: 12_500, currency: 'EUR' }),
+      task(c, doing, 1, 'Hosting', 3),
+      ev('TaskModified', { taskId: a, changes: { title: 'Design v2' } }),
+      ev('TaskMoved', { taskId: a, fromColumnId: todo, fromIndex: 0, toColumnId: doing, index: 0 }),
+      ev('ColumnAdded', { columnId: newId(), title: 'Blocked' }),
+      ev('ColumnModified', { columnId: doing, title: 'In progress' }),
+      ev('ProjectModified', { changes: { name: 'Shop', columnOrder: [doing, todo] } }),
+      ev('TaskEstimated', { taskId: b, estimate: estimate(5), revision: 1 }),
+      ev('TaskEstimated', { taskId: a, estimate: estimate(8), revision: 2 }),
+      ev('TaskDestroyed', { taskId: d, columnId: doing }),
+      ev('TaskEstimateRemoved', { taskId: b }),
+      ev('ColumnDestroyed', { columnId: todo }),
+      ev('EstimateArchived', {}),
+    ];
+    for (let n = 1; n <= events.length; n++) {
+      const doc = estimates(foldAll(estimationProjection, events.slice(0, n)), projectId)!;
+      expect({ after: events[n - 1]!.type, totals: doc.totals }).toEqual({
+        after: events[n - 1]!.type,
+        totals: totalsOf(doc.lines, doc.rate),
+      });
+    }
+    const doc = estimates(foldAll(estimationProjection, events), projectId)!;
+    expect(doc.totals.unestimated).toBe(1);
+    expect(doc.totals.cost).not.toBeNull();
   });
 
   it('drops the line of a destroyed task and keeps it out when Estimation catches up late', () => {
