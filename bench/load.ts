@@ -50,6 +50,8 @@ export interface LatencyRun {
   population: { commands: number; seconds: number };
   /** p50 and p99 by command type (ms). */
   byType: Record<string, { count: number; p50: number; p99: number }>;
+  /** When the first counted command was due (epoch ms): the commands created since are the counted ones. */
+  countedFrom: number;
 }
 
 export interface OneBoardRequest {
@@ -224,7 +226,10 @@ async function child(namespace: string) {
     const publishes: Promise<unknown>[] = [];
     let failed = 0;
     let n = 0;
+    let countedFrom = Infinity;
     const { sent, elapsed } = await openLoop(req.offered, total, (dueAt) => {
+      // commands are created in order (their metadata.time): from here on, the counted ones
+      if (n === warmup) countedFrom = Date.now();
       const g = mix.next();
       const seen =
         n++ < warmup
@@ -250,6 +255,7 @@ async function child(namespace: string) {
       ms: percentiles(samples),
       warmup: { sent: warmup, seen: warmupSamples.length, ms: percentiles(warmupSamples) },
       population,
+      countedFrom,
       byType: Object.fromEntries(
         [...perType].map(([type, v]) => {
           const p = percentiles(v);

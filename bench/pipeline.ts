@@ -4,6 +4,7 @@ import type { TestEnv } from '@devpie/client-events/testing/servers';
 import { cpuLine, cpuMark, cpuSince, rate, seconds, type Rate } from './ceilings';
 import type { LatencyRun, LoadGenerator, OneBoardRun } from './load';
 import type { Options } from './options';
+import type { StageTimes } from './stages';
 import { lastEventSeq, PROJECTIONS, settled, type System, type SystemStats } from './system';
 
 export interface PipelineResult {
@@ -106,6 +107,8 @@ export interface LatencyResult extends LatencyRun {
   offered: number;
   seconds: number;
   cpu: string;
+  /** Where the counted commands' time went (in-process layout only). */
+  stages?: StageTimes;
 }
 
 export async function latency(
@@ -116,6 +119,7 @@ export async function latency(
   offered: number,
 ): Promise<LatencyResult> {
   const cpu0 = cpuMark();
+  sys.stages?.start();
   const run = load.latency({
     seed: opts.seed + offered,
     offered,
@@ -128,6 +132,7 @@ export async function latency(
   const r = await run;
   const cpu = cpuLine(cpuSince(cpu0));
   await settled(env, sys, 120_000);
+  const stages = sys.stages?.take(r.countedFrom);
   if (r.failed > 0) console.error(`  ${r.failed} publishes failed at ${offered}/s`);
-  return { offered, seconds: opts.latencySeconds, ...r, cpu };
+  return { offered, seconds: opts.latencySeconds, ...r, cpu, stages };
 }

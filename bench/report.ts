@@ -236,6 +236,13 @@ export function details(
         `(p50 ${fmt(l.warmup.ms.p50, 1)} / p99 ${fmt(l.warmup.ms.p99, 1)} ms) and ${fmt(l.sent)} counted`,
     );
     lines.push(`latency at ${fmt(l.offered)}/s by type, p50/p99 ms: ${parts.join(', ')}`);
+    if (l.stages) {
+      const stages = Object.entries(l.stages).map(([s, v]) => `${s} ${fmt(v.p50)}/${fmt(v.p99)}`);
+      // a reactor's command carries its cause's time: its stages count from the user's command
+      lines.push(
+        `latency at ${fmt(l.offered)}/s by stage, ms since the command was created, p50/p99: ${stages.join(', ')}`,
+      );
+    }
     lines.push(`latency at ${fmt(l.offered)}/s ${l.cpu}`);
   }
   return lines;

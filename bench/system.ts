@@ -19,6 +19,7 @@ import { CONTEXTS, ServiceProcess } from '../faults/processes';
 import { freePort } from '../faults/servers';
 import { processStat, sleep, TICKS_PER_SECOND } from './ceilings';
 import { percentiles } from './percentiles';
+import { StageRecorder, type StageTimes } from './stages';
 
 export type Layout = 'processes' | 'in-process';
 export const LAYOUTS: readonly Layout[] = ['in-process', 'processes'];
@@ -46,6 +47,11 @@ export interface System {
   caughtUp(last: number): Promise<boolean>;
   /** CPU seconds each service process has used so far (empty when the services share the bench's process). */
   cpuByService(): Record<string, number>;
+  /**
+   * Where commands' time goes (in-process only: the hooks' exact times): `start` records, `take`
+   * returns the stages of the commands created since a time and stops. Undefined in processes.
+   */
+  stages?: { start(): void; take(since: number): StageTimes };
   stop(): Promise<void>;
 }
 
@@ -67,12 +73,16 @@ async function startInProcess(env: TestEnv): Promise<System> {
     batches: {},
   };
   let handleMs: number[] = [];
+  const stages = new StageRecorder();
   const hooks = {
-    onOutcome: (_t: string, o: keyof SystemStats['outcomes'], ms: number) => {
+    onOutcome: (_t: string, o: keyof SystemStats['outcomes'], ms: number, waitedMs: number) => {
       stats.outcomes[o]++;
       stats.handle.count++;
       stats.handle.seconds += ms / 1000;
       handleMs.push(ms);
+      const sentAt = Date.now() - ms - waitedMs;
+      stages.record('taken', sentAt, waitedMs);
+      stages.record('appended', sentAt, waitedMs + ms);
     },
     onParked: () => void stats.parked++,
     onConflict: () => void stats.conflicts++,
@@ -93,10 +103,15 @@ async function startInProcess(env: TestEnv): Promise<System> {
       projection,
       logger,
       hooks: {
-        onBatch({ size }) {
+        onBatch({ size, commandToFoldMs, commandToViewMs }) {
           const b = (stats.batches[projection.name] ??= { count: 0, events: 0 });
           b.count++;
           b.events += size;
+          const now = Date.now();
+          commandToViewMs.forEach((ms, i) => {
+            stages.record(`folded ${projection.name}`, now - ms, commandToFoldMs[i]!);
+            stages.record(`committed ${projection.name}`, now - ms, ms);
+          });
         },
         onParked: () => void stats.parked++,
       },
@@ -114,6 +129,7 @@ async function startInProcess(env: TestEnv): Promise<System> {
     },
     caughtUp: async (last) => aggregators.every((a) => a.position >= last),
     cpuByService: () => ({}),
+    stages,
     async stop() {
       for (const c of components) await c.stop();
       for (const a of aggregators) await a.stop();

@@ -17,8 +17,17 @@ import { childWrites, type ChildWrite } from './split-docs';
 import { rowKey, ViewStore, type CommandOutcome, type FencedWrite, type PendingWrite } from './view-store';
 
 export interface AggregatorHooks {
-  /** After each commit: batch size, its duration, the consumer's pending count, and per event the ms since its command was sent. */
-  onBatch?(info: { size: number; ms: number; pending: number; commandToViewMs: number[] }): void;
+  /**
+   * After each commit: batch size, its duration, the consumer's pending count, and per event the
+   * ms since its command was sent (`metadata.time`) when the batch's fold began and once it committed.
+   */
+  onBatch?(info: {
+    size: number;
+    ms: number;
+    pending: number;
+    commandToFoldMs: number[];
+    commandToViewMs: number[];
+  }): void;
   onParked?(reason: string): void;
   /** The leadership lock's Postgres connection broke: this instance stopped folding. */
   onFatal?(err: unknown): void;
@@ -121,6 +130,8 @@ interface Prepared {
    */
   statements: string | undefined;
   started: number;
+  /** Date.now() as the fold began. */
+  startedAt: number;
 }
 
 /**
@@ -224,6 +235,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   /** Folds a batch on top of what is committed or in flight; pure but for loading rows. */
   async function prepare(batch: JsMsg[]): Promise<Prepared> {
     const started = performance.now();
+    const startedAt = Date.now();
     const at = epoch;
     const basis = folded;
     const toPark: Prepared['toPark'] = [];
@@ -339,6 +351,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       traceIds: [...new Set(events.map((e) => e.event.metadata.traceId))],
       statements,
       started,
+      startedAt,
     };
   }
 
@@ -382,13 +395,17 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ traceIds: p.traceIds, position, size: p.batch.length }, 'views committed');
     }
-    const now = Date.now();
-    opts.hooks?.onBatch?.({
-      size: p.batch.length,
-      ms: performance.now() - p.started,
-      pending: p.batch[p.batch.length - 1]!.info.pending,
-      commandToViewMs: p.times.map((t) => now - Date.parse(t)),
-    });
+    if (opts.hooks?.onBatch) {
+      const now = Date.now();
+      const sent = p.times.map((t) => Date.parse(t));
+      opts.hooks.onBatch({
+        size: p.batch.length,
+        ms: performance.now() - p.started,
+        pending: p.batch[p.batch.length - 1]!.info.pending,
+        commandToFoldMs: sent.map((t) => p.startedAt - t),
+        commandToViewMs: sent.map((t) => now - t),
+      });
+    }
     const notice: Notice = {
       aggregator: projection.name,
       schema,

@@ -13,7 +13,11 @@ import { park } from './parking';
 export type Outcome = 'accepted' | 'rejected' | 'duplicate';
 
 export interface ComponentHooks {
-  onOutcome?(commandType: string, outcome: Outcome, ms: number): void;
+  /**
+   * After each command: its outcome, how long load + decide + append took, and how long the
+   * command had waited when it was taken (ms since its `metadata.time`, by this host's clock).
+   */
+  onOutcome?(commandType: string, outcome: Outcome, ms: number, waitedMs: number): void;
   onConflict?(commandType: string): void;
   onParked?(reason: string): void;
 }
@@ -78,18 +82,19 @@ export function buildComponent<S, C extends Envelope, E extends Envelope>(
 
   async function handle(command: C) {
     const started = performance.now();
+    const waitedMs = Date.now() - Date.parse(command.metadata.time);
     const id = decider.commands.entityId(command.data);
     for (let attempt = 0; ; attempt++) {
       const entity = await store.load(id);
       if (entity.processed.has(command.id)) {
-        opts.hooks?.onOutcome?.(command.type, 'duplicate', performance.now() - started);
+        opts.hooks?.onOutcome?.(command.type, 'duplicate', performance.now() - started, waitedMs);
         return { outcome: 'duplicate' as const, version: entity.version };
       }
       const decision = (await opts.prepare?.(command, entity)) ?? decider.decide(command, entity.state);
       try {
         const { event, entity: next } = await store.append(entity, command, decision);
         const outcome: Outcome = isRejection(decision) ? 'rejected' : 'accepted';
-        opts.hooks?.onOutcome?.(command.type, outcome, performance.now() - started);
+        opts.hooks?.onOutcome?.(command.type, outcome, performance.now() - started, waitedMs);
         if (logger.isLevelEnabled('debug')) {
           const { traceId } = command.metadata;
           logger.debug(
