@@ -50,7 +50,7 @@ export interface LatencyRun {
   population: { commands: number; seconds: number };
   /** p50 and p99 by command type (ms). */
   byType: Record<string, { count: number; p50: number; p99: number }>;
-  /** When the first counted command was due (epoch ms): the commands created since are the counted ones. */
+  /** When the first counted command was created (epoch ms): the commands created since are the counted ones. */
   countedFrom: number;
 }
 
