@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
+import pino from 'pino';
 import path from 'node:path';
-import { buildAggregator, createLogger, envelope, newId, buildComponent, listParked } from '../src';
+import { buildAggregator, createLogger, encode, envelope, newId, buildComponent, listParked } from '../src';
 import { eventually, openTestEnv, type TestEnv } from '../src/testing';
 import { counterDecider, counterProjection, readCounters } from './fixtures/counter';
 
@@ -171,4 +172,54 @@ test('command outcomes are recorded with the view change, and a notice follows t
   );
   sub.unsubscribe();
   await agg.stop();
+});
+
+test('a command id reused on other entities records the first outcome, in one batch or across batches, and parks nothing', async () => {
+  const schema = env.names.schema('reused_ids');
+  const lines: { msg: string }[] = [];
+  const batches: number[][] = [];
+  const refolds = () => lines.filter((l) => l.msg.includes('folding again with upserts')).length;
+  const agg = buildAggregator({
+    messaging: env.messaging,
+    pool: env.pool,
+    projection: counterProjection,
+    logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
+    durable: 'reused-ids',
+    schema,
+    hooks: { afterCommit: (seqs) => void batches.push(seqs) },
+  });
+  const commandId = newId();
+  const [a, b, c] = [newId(), newId(), newId()];
+  const publish = async (projectId: string) => {
+    const e = envelope(
+      'Incremented',
+      { projectId, by: 1, total: 1 },
+      { userId: null, causationId: commandId },
+    );
+    return (await env.messaging.js.publish(env.names.entity('projects', projectId), encode(e))).seq;
+  };
+  // a and b before the aggregator starts: most likely one batch, where only a's outcome is inserted
+  const before = await publish(a);
+  const first = await publish(b);
+  await agg.start();
+  try {
+    await eventually(() => (agg.position >= first ? true : undefined));
+    const together = batches.some((seqs) => seqs.includes(before) && seqs.includes(first));
+    expect(refolds()).toBe(together ? 0 : 1);
+    // c once a's outcome is committed: its insert breaks the key, and the batch is folded again
+    const last = await publish(c);
+    await eventually(() => (agg.position >= last ? true : undefined));
+  } finally {
+    await agg.stop();
+  }
+  expect(refolds()).toBe(batches.some((seqs) => seqs.includes(before) && seqs.includes(first)) ? 1 : 2);
+  expect(lines.filter((l) => l.msg.includes('batch failed'))).toEqual([]);
+  const { rows } = await env.pool.query<{ entity: string }>(
+    `SELECT entity FROM "${schema}".command_outcomes WHERE command_id = $1`,
+    [commandId],
+  );
+  expect(rows.map((r) => r.entity)).toEqual([env.names.entity('projects', a).slice(env.names.root.length)]);
+  expect((await counters(schema)).filter((r) => [a, b, c].includes(r.id))).toHaveLength(3);
+  const parked = await listParked(env.messaging, env.names.durable('reused-ids'));
+  expect(parked.filter((p) => [a, b, c].some((id) => p.subject.endsWith(id)))).toEqual([]);
 });

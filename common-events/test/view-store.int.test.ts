@@ -332,3 +332,33 @@ test('view tables leave room for HOT updates; a generated column marked unindexe
     indexes: ['counters_kind_idx', 'counters_pkey'],
   });
 });
+
+test('fresh outcomes are inserted: one already recorded fails the batch whole; otherwise the first stays', async () => {
+  const { views, schema, durable } = await store();
+  const commandId = newId();
+  const outcome = (message: string, position: number) => ({
+    commandId,
+    status: 'accepted' as const,
+    type: 'Incremented',
+    entity: 'projects.x',
+    message,
+    eventId: newId(),
+    position,
+  });
+  const batch = (position: number, freshOutcomes: boolean) => ({
+    name: durable,
+    position,
+    writes: writes([{ id: `r${position}`, doc: { position } }], position),
+    outcomes: [outcome(`at ${position}`, position)],
+    freshOutcomes,
+  });
+  const recorded = async () =>
+    (await env.pool.query<{ message: string }>(`SELECT message FROM "${schema}".command_outcomes`)).rows;
+  expect(await views.writeBatch(env.pool, batch(1, true), 0)).toEqual({ locked: 0, moved: true });
+  await expect(views.writeBatch(env.pool, batch(2, true), 1)).rejects.toThrow(/duplicate key/);
+  expect(await views.checkpoint(env.pool, durable)).toBe(1);
+  const rows = await env.pool.query(`SELECT id FROM "${schema}".counters WHERE id = 'r2'`);
+  expect(rows.rowCount).toBe(0);
+  expect(await views.writeBatch(env.pool, batch(2, false), 1)).toEqual({ locked: 1, moved: true });
+  expect(await recorded()).toEqual([{ message: 'at 1' }]);
+});
