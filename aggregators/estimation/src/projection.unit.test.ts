@@ -479,9 +479,11 @@ describe('estimationProjection: definition', () => {
       ownCategories: ['estimates'],
     });
     expect(estimationProjection.events.map((s) => s.category)).toEqual(['estimates', 'projects', 'teams']);
-    expect(estimationProjection.tables.map((t) => [t.name, t.columns?.map((c) => c.column)])).toEqual([
+    expect(
+      estimationProjection.tables.map((t) => [t.name, t.children ?? t.columns?.map((c) => c.column)]),
+    ).toEqual([
       ['estimates', ['owner_id', 'team_id']],
-      ['estimate_lines', ['parent_id']],
+      ['estimate_lines', true],
       ['estimate_history', ['project_id']],
       ['team_members', ['user_id', 'team_id']],
     ]);

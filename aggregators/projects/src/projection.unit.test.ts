@@ -387,7 +387,7 @@ describe('team_members table', () => {
 describe('tables', () => {
   it('index what GET /projects filters and sorts on, with immutable expressions', () => {
     const [projects, tasks, members] = projectsProjection.tables;
-    expect(tasks?.columns?.map((c) => c.column)).toEqual(['parent_id']);
+    expect(tasks).toEqual({ name: 'tasks', children: true });
     expect(projects?.columns?.map((c) => c.column)).toEqual([
       'owner_id',
       'team_id',

@@ -15,6 +15,8 @@ export interface ViewTable {
   columns?: { column: string; expression: string; type?: string; index?: boolean }[];
   /** The table's documents are stored as a header row here and child rows in another table. */
   split?: SplitDoc;
+  /** It holds a split document's children (`childTable`): ids compare byte-wise (`COLLATE "C"`). */
+  children?: boolean;
 }
 
 /**

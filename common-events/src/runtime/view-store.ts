@@ -43,8 +43,9 @@ export class ViewStore {
     ];
     for (const t of this.projection.tables) {
       const table = this.table(t.name);
+      const collate = t.children ? ' COLLATE "C"' : '';
       statements.push(
-        `CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, doc jsonb NOT NULL, version bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()) WITH (fillfactor = ${FILLFACTOR})`,
+        `CREATE TABLE IF NOT EXISTS ${table} (id text${collate} PRIMARY KEY, doc jsonb NOT NULL, version bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()) WITH (fillfactor = ${FILLFACTOR})`,
         // rows are rewritten all the time: room on each page lets an update stay on it (a HOT
         // update, which touches no index) when no indexed column changes
         `DO $$ BEGIN
@@ -61,6 +62,18 @@ export class ViewStore {
          EXCEPTION WHEN feature_not_supported THEN NULL;
          END $$`,
       );
+      if (t.children) {
+        // a child table made before its ids were byte-wise: its parent_id index found the children
+        statements.push(
+          `ALTER TABLE ${table} DROP COLUMN IF EXISTS parent_id`,
+          `DO $$ BEGIN
+             IF (SELECT attcollation FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attname = 'id')
+                <> 'pg_catalog."C"'::regcollation THEN
+               ALTER TABLE ${table} ALTER COLUMN id TYPE text COLLATE "C";
+             END IF;
+           END $$`,
+        );
+      }
       for (const c of t.columns ?? []) {
         const index = ident(`${t.name}_${c.column}_idx`);
         statements.push(
@@ -305,7 +318,7 @@ export function splitTables(projection: Projection): ReadonlyMap<string, SplitDo
   for (const t of projection.tables) {
     if (!t.split) continue;
     const child = projection.tables.find((c) => c.name === t.split!.table);
-    if (!child?.columns?.some((c) => c.column === 'parent_id')) {
+    if (child?.children !== true) {
       throw new ConfigError(
         `${projection.name}: ${t.name}'s children need a table "${t.split.table}" made by childTable()`,
       );
