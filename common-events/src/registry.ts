@@ -70,7 +70,8 @@ export function messageSet<S extends Schemas>(
       if (!data.success) {
         throw new ValidationError(`invalid ${env.data.type}`, issuesOf(data.error, 'data'));
       }
-      return { ...env.data, data: data.data } as MessageOf<S>;
+      const { id, type, metadata } = env.data;
+      return { id, type, data: data.data, metadata } as MessageOf<S>;
     },
   };
 }

@@ -244,11 +244,12 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     const basis = folded;
     const toPark: Prepared['toPark'] = [];
     const fresh = batch.filter((m) => m.seq > basis);
-    const events: { msg: JsMsg; event: Envelope; category: Category }[] = [];
+    const events: { msg: JsMsg; seq: number; event: Envelope; category: Category }[] = [];
     for (const msg of fresh) {
       try {
         const parsed = parseEvent(msg);
-        if ('event' in parsed) events.push({ msg, ...parsed });
+        if ('event' in parsed)
+          events.push({ msg, seq: msg.seq, event: parsed.event, category: parsed.category });
       } catch (err) {
         toPark.push({ msg, err });
       }
@@ -265,15 +266,15 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     // insert within the batch: the first event's outcome is the one recorded, as ON CONFLICT would
     const outcomeOf = new Set<string>();
     const view = { get: (table: string, id: string) => rows.get(rowKey(table, id)) };
-    for (const { msg, event, category } of events) {
-      const failed = failures.get(msg.seq);
+    for (const { msg, seq, event, category } of events) {
+      const failed = failures.size > 0 ? failures.get(seq) : undefined;
       if (failed && failed.count >= maxAttempts) {
-        toPark.push({ msg, err: new FoldError(msg.seq, { cause: failed.last }) });
+        toPark.push({ msg, err: new FoldError(seq, { cause: failed.last }) });
         continue;
       }
       let changes: { write: ViewWrite; children: ChildWrite[] }[];
       try {
-        changes = projection.fold(view, event, msg.seq).map((write) => {
+        changes = projection.fold(view, event, seq).map((write) => {
           const split = views.splits.get(write.table);
           if (!split) return { write, children: [] };
           // its children are diffed against the document as it was: the fold must have read it
@@ -284,8 +285,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
           return { write, children: childWrites(split, write.id, rows.get(key), write.doc) };
         });
       } catch (cause) {
-        failures.set(msg.seq, { count: (failures.get(msg.seq)?.count ?? 0) + 1, last: cause });
-        throw new FoldError(msg.seq, { cause });
+        failures.set(seq, { count: (failures.get(seq)?.count ?? 0) + 1, last: cause });
+        throw new FoldError(seq, { cause });
       }
       for (const { write: w, children: changed } of changes) {
         const key = rowKey(w.table, w.id);
@@ -294,7 +295,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
           // new to the batch if the batch's first write of the row made it (a child is never
           // stored apart from its document, so a child the document lacked is not a row either)
           const fresh = children.get(ck)?.fresh ?? (insertFresh && c.created);
-          children.set(ck, { table: c.table, id: c.id, doc: c.doc, version: msg.seq, fresh });
+          children.set(ck, { table: c.table, id: c.id, doc: c.doc, version: seq, fresh });
         }
         // known to be absent when the batch first wrote it: inserted, not upserted
         const fresh = writes.get(key)?.fresh ?? (insertFresh && absent.has(key));
@@ -307,7 +308,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         }
         // not `{ ...w }`: spreading the folds' differently shaped writes was a third of this function's
         // own time in a replay's profile
-        writes.set(key, { table: w.table, id: w.id, doc: w.doc, version: msg.seq, fresh });
+        writes.set(key, { table: w.table, id: w.id, doc: w.doc, version: seq, fresh });
       }
       if (
         event.metadata.causationId &&
@@ -324,7 +325,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
           reason: rejected?.reason,
           message: rejected?.message,
           eventId: event.id,
-          position: msg.seq,
+          position: seq,
         });
       }
     }
@@ -362,8 +363,11 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       writes,
       outcomes,
       toPark,
-      times: events.map((e) => e.event.metadata.time),
-      traceIds: [...new Set(events.map((e) => e.event.metadata.traceId))],
+      // only for the onBatch hook and debug logs
+      times: opts.hooks?.onBatch ? events.map((e) => e.event.metadata.time) : [],
+      traceIds: logger.isLevelEnabled('debug')
+        ? [...new Set(events.map((e) => e.event.metadata.traceId))]
+        : [],
       statements,
       started,
       startedAt,
@@ -387,7 +391,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       opts.hooks?.onParked?.(err instanceof Error ? err.name : 'Error');
       logger.error({ err, subject: msg.subject, seq: msg.seq }, 'event parked');
     }
-    const seqs = p.batch.map((m) => m.seq);
+    const seqs = opts.hooks?.beforeCommit || opts.hooks?.afterCommit ? p.batch.map((m) => m.seq) : [];
     if (p.statements !== undefined) {
       // fenced: the checkpoint must be where this instance left it (a replay's switch moves it).
       // Commits go one at a time on the leadership connection, idle between them: the statements
@@ -404,7 +408,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       await opts.hooks?.afterCommit?.(seqs);
     }
     highestOf(p.batch).ack(); // ack-all: acknowledges the whole batch
-    for (const m of p.batch) failures.delete(m.seq);
+    if (failures.size > 0) for (const m of p.batch) failures.delete(m.seq);
     position = Math.max(position, p.highest);
     if (p.statements === undefined) return;
     if (logger.isLevelEnabled('debug')) {
