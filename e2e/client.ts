@@ -14,7 +14,7 @@ export interface SignedUp {
 
 /** A fresh user through Identity's real sign-up (which waits); fails the test unless it answers 201. */
 export async function signUp(sys: RunningSystem, password: string, overrides: Record<string, unknown> = {}) {
-  const email = `u${newId().slice(0, 8)}@example.com`;
+  const email = `u${newId().slice(-8)}@example.com`;
   const res = await request(sys.identity)
     .post('/api/v1/auth/signup')
     .send({ email, password, firstName: 'Ada', lastName: 'Lovelace', ...overrides });

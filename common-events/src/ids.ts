@@ -1,6 +1,16 @@
-import { hash as digest, randomUUID } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
+import { v7 } from 'uuid';
 
-export const newId = (): string => randomUUID();
+/**
+ * A new id: a version-7 UUID (RFC 9562), whose leading 48 bits are the time in ms and which the
+ * `uuid` package keeps increasing within one process. Views are B-trees keyed by these ids (a
+ * command's outcome, a task's `<projectId>/<taskId>`): new keys land on the index's last pages
+ * rather than on a random one, which at a million rows no longer fits in Postgres's shared buffers.
+ * Replay of 1,000,000 events (`npm run bench -- --only replay`, alternating): Postgres CPU 29.4 / 28.5 s
+ * with random (v4) ids, 21.9 / 22.2 s with these. The ids tell when they were made, as a row's
+ * `createdAt` already does.
+ */
+export const newId = (): string => v7();
 
 /**
  * A name-based UUID (RFC 9562 version 5, SHA-1) so that the same input always yields the same id:

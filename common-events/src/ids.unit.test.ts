@@ -1,4 +1,4 @@
-import { deterministicId, UUID_PATTERN } from './ids';
+import { deterministicId, newId, UUID_PATTERN } from './ids';
 
 test('derived ids never change: events and commands already stored carry them', () => {
   // values computed when the ids were first derived (sha1 over namespace, NUL, name)
@@ -14,4 +14,20 @@ test('a derived id is a version-5 UUID, different for another name', () => {
   expect(id[14]).toBe('5');
   expect('89ab').toContain(id[19]);
   expect(deterministicId('a', 'c')).not.toBe(id);
+});
+
+test('a new id is a version-7 UUID carrying its time, and ids made later sort after', () => {
+  const before = Date.now();
+  const ids = Array.from({ length: 1000 }, () => newId());
+  const after = Date.now();
+  for (const id of ids) {
+    expect(id).toMatch(UUID_PATTERN);
+    expect(id[14]).toBe('7');
+    expect('89ab').toContain(id[19]);
+  }
+  const ms = parseInt(ids[0]!.replace('-', '').slice(0, 12), 16);
+  expect(ms).toBeGreaterThanOrEqual(before);
+  expect(ms).toBeLessThanOrEqual(after);
+  expect([...ids].sort()).toEqual(ids);
+  expect(new Set(ids).size).toBe(ids.length);
 });

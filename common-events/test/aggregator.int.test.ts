@@ -17,7 +17,7 @@ async function writeEvents(entities: string[], n: number) {
   const c = buildComponent({
     messaging: env.messaging,
     decider: counterDecider,
-    name: `w${newId().slice(0, 8)}`,
+    name: `w${newId().slice(-8)}`,
     logger,
   });
   let expected = 0;

@@ -139,7 +139,7 @@ test('rows known to be new are inserted; one there after all fails the batch onc
 });
 
 test("a document's children are exactly the child rows named <its id>/…, also after migrating a child table made with a parent_id index", async () => {
-  const schema = env.names.schema(`split_${newId().slice(0, 8)}`);
+  const schema = env.names.schema(`split_${newId().slice(-8)}`);
   const t = (name: string) => `"${schema}".${name}`;
   // a child table as it was made before its ids compared byte-wise
   await env.pool.query(`CREATE SCHEMA "${schema}"`);

@@ -38,7 +38,7 @@ function writes(docs: { id: string; doc: Doc | null }[], version: number): Map<s
 }
 
 async function store(): Promise<{ views: ViewStore; schema: string; durable: string }> {
-  const schema = env.names.schema(`vs_${newId().slice(0, 8)}`);
+  const schema = env.names.schema(`vs_${newId().slice(-8)}`);
   const views = new ViewStore(schema, counterProjection);
   await views.migrate(env.pool);
   const durable = env.names.durable('vs');
@@ -295,7 +295,7 @@ test('documents are stored with lz4 where the server has it, and migrating again
 });
 
 test('view tables leave room for HOT updates; a generated column marked unindexed has no index', async () => {
-  const schema = env.names.schema(`vs_${newId().slice(0, 8)}`);
+  const schema = env.names.schema(`vs_${newId().slice(-8)}`);
   const projection = {
     ...counterProjection,
     tables: [

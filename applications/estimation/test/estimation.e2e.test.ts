@@ -39,7 +39,7 @@ async function createProject(who: User, body: Record<string, unknown> = {}): Pro
     .post('/api/v1/projects')
     .set(bearer(who.token))
     .set(WAIT)
-    .send({ name: `Quote ${newId().slice(0, 6)}`, ...body });
+    .send({ name: `Quote ${newId().slice(-6)}`, ...body });
   expect(res.status).toBe(201);
   await estimateWhen(who, res.body.id, () => true);
   return res.body;

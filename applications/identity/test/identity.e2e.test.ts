@@ -22,7 +22,7 @@ const signUp = (overrides: Record<string, unknown> = {}) => signUpAs(sys, passwo
 
 describe('sign-up, sign-in and profile', () => {
   test('sign-up answers 201 with a token and the user; sign-in and /users/me follow', async () => {
-    const email = `Mixed.${newId().slice(0, 8)}@Example.COM`;
+    const email = `Mixed.${newId().slice(-8)}@Example.COM`;
     const res = await api()
       .post('/api/v1/auth/signup')
       .send({ email: `  ${email} `, password, firstName: 'Grace', lastName: 'Hopper', locale: 'en-US' });
@@ -79,7 +79,7 @@ describe('sign-up, sign-in and profile', () => {
   });
 
   test('two sign-ups racing for one address: exactly one wins', async () => {
-    const email = `race${newId().slice(0, 8)}@example.com`;
+    const email = `race${newId().slice(-8)}@example.com`;
     const attempts = await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
         api()
@@ -340,7 +340,7 @@ describe('bad input', () => {
     ['personal', 'Lovelace-2024!', 'your name or email'],
   ])('a weak password (%s) says why', async (_what, weak, why) => {
     const res = await signup({
-      email: `w${newId().slice(0, 6)}@example.com`,
+      email: `w${newId().slice(-6)}@example.com`,
       password: weak,
       firstName: 'Ada',
       lastName: 'Lovelace',

@@ -44,7 +44,7 @@ async function createProject(who: User, body: Record<string, unknown> = {}): Pro
     .post('/api/v1/projects')
     .set(bearer(who.token))
     .set(WAIT)
-    .send({ name: `Project ${newId().slice(0, 6)}`, ...body });
+    .send({ name: `Project ${newId().slice(-6)}`, ...body });
   expect(res.status).toBe(201);
   return res.body;
 }
