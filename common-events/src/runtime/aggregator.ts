@@ -85,10 +85,10 @@ export interface Aggregator {
   readonly bound: boolean;
 }
 
-/** The batch's message with the highest stream sequence. */
 /** Postgres's SQLSTATE for a duplicate key. */
 const UNIQUE_VIOLATION = '23505';
 
+/** The batch's message with the highest stream sequence. */
 const highestOf = (batch: JsMsg[]): JsMsg => batch.reduce((a, b) => (b.seq > a.seq ? b : a));
 
 class FoldError extends Error {
