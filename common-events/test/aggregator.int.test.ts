@@ -1,7 +1,17 @@
 import { fork } from 'node:child_process';
 import pino from 'pino';
 import path from 'node:path';
-import { buildAggregator, createLogger, encode, envelope, newId, buildComponent, listParked } from '../src';
+import type { ConsumeOptions, ConsumerMessages } from '@nats-io/jetstream';
+import {
+  buildAggregator,
+  createLogger,
+  encode,
+  envelope,
+  newId,
+  buildComponent,
+  listParked,
+  type Messaging,
+} from '../src';
 import { eventually, openTestEnv, type TestEnv } from '../src/testing';
 import { counterDecider, counterProjection, readCounters } from './fixtures/counter';
 
@@ -222,4 +232,81 @@ test('a command id reused on other entities records the first outcome, in one ba
   expect((await counters(schema)).filter((r) => [a, b, c].includes(r.id))).toHaveLength(3);
   const parked = await listParked(env.messaging, env.names.durable('reused-ids'));
   expect(parked.filter((p) => [a, b, c].some((id) => p.subject.endsWith(id)))).toEqual([]);
+});
+
+test('deliveries lost in flight, then JetStream unavailable while the consumer is recreated: it retries and catches up', async () => {
+  const entities = [newId(), newId()];
+  await writeEvents(entities, 20);
+  const last = (await env.messaging.jsm.streams.info(env.names.stream('EVENTS'))).state.last_seq;
+  const lines: { msg: string }[] = [];
+  let dropped = false;
+  let failingAdds = 0;
+  // one delivery never reaches the aggregator; the two consumer creations after it time out
+  const lossy = (messages: ConsumerMessages) => ({
+    stop: (err?: Error) => messages.stop(err),
+    closed: () => messages.closed(),
+    async *[Symbol.asyncIterator]() {
+      let n = 0;
+      for await (const msg of messages) {
+        if (!dropped && ++n === 5) {
+          dropped = true;
+          failingAdds = 2;
+          continue;
+        }
+        yield msg;
+      }
+    },
+  });
+  const { js, jsm } = env.messaging;
+  const messaging: Messaging = {
+    ...env.messaging,
+    js: new Proxy(js, {
+      get: (target, p) =>
+        p === 'consumers'
+          ? {
+              get: async (stream: string, name: string) => {
+                const consumer = await js.consumers.get(stream, name);
+                return { consume: async (o: ConsumeOptions) => lossy(await consumer.consume(o)) };
+              },
+            }
+          : Reflect.get(target, p),
+    }),
+    jsm: new Proxy(jsm, {
+      get: (target, p) =>
+        p === 'consumers'
+          ? new Proxy(jsm.consumers, {
+              get: (consumers, q) => {
+                if (q === 'add' && failingAdds > 0) {
+                  return () => {
+                    failingAdds--;
+                    return Promise.reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' }));
+                  };
+                }
+                const v = Reflect.get(consumers, q) as unknown;
+                return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(consumers) : v;
+              },
+            })
+          : Reflect.get(target, p),
+    }),
+  };
+  const schema = env.names.schema('lossy');
+  const agg = buildAggregator({
+    messaging,
+    pool: env.pool,
+    projection: counterProjection,
+    logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
+    durable: 'lossy',
+    schema,
+  });
+  await agg.start();
+  try {
+    await eventually(() => (agg.position >= last ? true : undefined), 20_000);
+  } finally {
+    await agg.stop();
+  }
+  expect(dropped).toBe(true);
+  expect(lines.filter((l) => l.msg.includes('deliveries lost in flight'))).toHaveLength(1);
+  expect(lines.filter((l) => l.msg.includes('consumer not recreated'))).toHaveLength(2);
+  const mine = (await counters(schema)).filter((r) => entities.includes(r.id));
+  expect(mine.map((r) => r.applied)).toEqual([10, 10]);
 });

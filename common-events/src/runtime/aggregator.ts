@@ -561,38 +561,63 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
    * means the server delivered messages this instance never received (lost in flight when NATS
    * restarted or the connection dropped). They would come back only after their ack wait, behind
    * newer events, and acknowledging a newer one (ack-all) would acknowledge them unfolded: so what
-   * came before the gap is committed and the consumer starts again from the checkpoint.
+   * came before the gap is committed and the consumer starts again from the checkpoint. So it
+   * does when the consumer fails.
    */
   async function run(first: ConsumerMessages): Promise<void> {
     for (let iterator = first; ;) {
       let received = 0;
       let gap = false;
-      for await (const msg of iterator) {
-        const delivery = msg.info.deliverySequence;
-        if (delivery > received + 1) {
-          logger.warn(
-            { expected: received + 1, delivered: delivery },
-            'deliveries lost in flight; resuming from the checkpoint',
-          );
-          gap = true;
-          break;
+      try {
+        for await (const msg of iterator) {
+          const delivery = msg.info.deliverySequence;
+          if (delivery > received + 1) {
+            logger.warn(
+              { expected: received + 1, delivered: delivery },
+              'deliveries lost in flight; resuming from the checkpoint',
+            );
+            gap = true;
+            break;
+          }
+          received = delivery;
+          const pending = enqueue(msg);
+          if (pending) await pending; // back-pressure: one batch folding, one committing
         }
-        received = delivery;
-        const pending = enqueue(msg);
-        if (pending) await pending; // back-pressure: one batch folding, one committing
+      } catch (err) {
+        if (halted) return;
+        logger.warn({ err }, 'consumer failed; resuming from the checkpoint');
+        gap = true;
       }
       if (!gap || halted) return;
       iterator.stop();
       flushing = flushing.then(flush);
       await flushing;
       await committing;
-      if (halted) return;
-      iterator = await consumeFromCheckpoint();
-      if (halted) {
+      const next = await resumeFromCheckpoint();
+      if (!next) return;
+      iterator = next;
+    }
+  }
+
+  /**
+   * `consumeFromCheckpoint` until it succeeds or the aggregator stops (undefined). Deliveries are
+   * lost in flight when a server goes away, and then JetStream may be electing leaders and
+   * Postgres restarting: giving up would leave the views behind for good, with nothing but a log.
+   */
+  async function resumeFromCheckpoint(): Promise<ConsumerMessages | undefined> {
+    for (let attempt = 1; !halted; attempt++) {
+      try {
+        const iterator = await consumeFromCheckpoint();
+        if (!halted) return iterator;
         iterator.stop();
-        return;
+      } catch (err) {
+        if (halted) break;
+        logger.warn({ err, attempt }, 'consumer not recreated at the checkpoint; retrying');
+        // at most 2 s apart: stop() waits for this loop
+        await new Promise((r) => setTimeout(r, Math.min(2_000, backoffMs(attempt))));
       }
     }
+    return undefined;
   }
 
   return {
