@@ -561,8 +561,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
    * means the server delivered messages this instance never received (lost in flight when NATS
    * restarted or the connection dropped). They would come back only after their ack wait, behind
    * newer events, and acknowledging a newer one (ack-all) would acknowledge them unfolded: so what
-   * came before the gap is committed and the consumer starts again from the checkpoint. So it
-   * does when the consumer fails.
+   * came before the gap is committed and the consumer starts again from the checkpoint. The same
+   * happens when the consumer fails.
    */
   async function run(first: ConsumerMessages): Promise<void> {
     for (let iterator = first; ;) {
