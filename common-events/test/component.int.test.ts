@@ -1,3 +1,4 @@
+import type { ConsumeOptions, Consumer, ConsumerMessages } from '@nats-io/jetstream';
 import {
   envelope,
   newId,
@@ -139,4 +140,66 @@ test('a malformed command and one whose handler always throws are parked; later 
     subject: env.names.command('projects', projectId),
   });
   expect(parked.find((p) => p.errorName === 'ValidationError')!.error).toContain('not JSON');
+});
+
+test('a consume that nats.js ends with an error is opened again: later commands are still decided', async () => {
+  const { js } = env.messaging;
+  let broken = false;
+  const bound = <T extends object>(target: T, key: string | symbol): unknown => {
+    const v = Reflect.get(target, key) as unknown;
+    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  };
+  // the first consume with a callback ends with an error right after its first delivery
+  const breakOnce = (consumer: Consumer) =>
+    new Proxy(consumer, {
+      get: (c, key) =>
+        key !== 'consume'
+          ? bound(c, key)
+          : async (o?: ConsumeOptions) => {
+              const callback = o && 'callback' in o ? o.callback : undefined;
+              if (!callback || broken) return c.consume(o);
+              const messages: ConsumerMessages = await c.consume({
+                ...o,
+                callback: (m) => {
+                  callback(m);
+                  if (broken) return;
+                  broken = true;
+                  setImmediate(() => messages.stop(new Error('consume broke')));
+                },
+              });
+              return messages;
+            },
+    });
+  const flaky: Messaging = {
+    ...env.messaging,
+    js: new Proxy(js, {
+      get: (target, key) =>
+        key !== 'consumers'
+          ? bound(target, key)
+          : new Proxy(js.consumers, {
+              get: (consumers, k) =>
+                k !== 'get'
+                  ? bound(consumers, k)
+                  : async (...args: Parameters<typeof js.consumers.get>) =>
+                      breakOnce(await js.consumers.get(...args)),
+            }),
+    }),
+  };
+  const c = component(flaky, { name: 'reopened' });
+  await c.start();
+  try {
+    const projectId = newId();
+    await publishCommand(env.messaging, counterCommands, increment(projectId, 1));
+    await eventually(async () => ((await entityEvents(projectId)).length === 1 ? true : undefined));
+    expect(broken).toBe(true);
+    for (const by of [2, 3, 4])
+      await publishCommand(env.messaging, counterCommands, increment(projectId, by));
+    const events = await eventually(async () => {
+      const e = await entityEvents(projectId);
+      return e.length === 4 ? e : undefined;
+    }, 15_000);
+    expect(events.map((e) => (e.data as { total: number }).total)).toEqual([1, 3, 6, 10]);
+  } finally {
+    await c.stop();
+  }
 });

@@ -97,7 +97,10 @@ export interface SubjectConsumer {
  * Ensures a durable (`ensureDurable`) and, once started, consumes it into a keyed queue: each
  * subject's messages handled in order, subjects concurrently (up to `concurrency`). A callback
  * rather than an async iterator (a promise per message); the server's max_ack_pending bounds what
- * waits in the queue.
+ * waits in the queue. nats.js ends a consume with an error when it cannot go on (its callback
+ * threw, the consumer could not be re-created 30 times in a row): the durable is then consumed
+ * again, retried until it can be, for as long as the service runs; what was delivered and not
+ * acknowledged comes back after its ack wait.
  */
 export function consumeBySubject(
   messaging: Messaging,
@@ -111,23 +114,51 @@ export function consumeBySubject(
   const queue = new KeyedQueue(opts.concurrency);
   let messages: ConsumerMessages | undefined;
   let ended: Promise<void> | undefined;
+  let stopping = false;
+
+  async function open(): Promise<ConsumerMessages> {
+    await ensureDurable(messaging, opts);
+    const consumer = await messaging.js.consumers.get(opts.stream, opts.durable);
+    return consumer.consume({
+      max_messages: opts.maxMessages,
+      expires: PULL_EXPIRES_MS,
+      callback: (msg) => void queue.push(msg.subject, () => opts.handle(msg)),
+    });
+  }
+
+  /** Until stopped: each time the consume ends with an error, opens it again. */
+  async function consumeUntilStopped(first: ConsumerMessages): Promise<void> {
+    for (let current = first; ;) {
+      const err = await current.closed();
+      if (!err || stopping) return;
+      opts.logger.error({ err, durable: opts.durable }, 'consumer ended; consuming again');
+      for (let attempt = 1; ; attempt++) {
+        if (stopping) return;
+        try {
+          current = await open();
+          break;
+        } catch (e) {
+          opts.logger.warn({ err: e, durable: opts.durable, attempt }, 'consumer not reopened; retrying');
+          // at most 2 s apart: stop() waits for this loop
+          await new Promise((r) => setTimeout(r, Math.min(2_000, backoffMs(attempt))));
+        }
+      }
+      messages = current;
+      if (stopping) current.stop();
+    }
+  }
+
   return {
     get bound() {
       return messages !== undefined;
     },
     async start() {
-      await ensureDurable(messaging, opts);
-      const consumer = await messaging.js.consumers.get(opts.stream, opts.durable);
-      messages = await consumer.consume({
-        max_messages: opts.maxMessages,
-        expires: PULL_EXPIRES_MS,
-        callback: (msg) => void queue.push(msg.subject, () => opts.handle(msg)),
-      });
-      ended = messages.closed().then((err) => {
-        if (err) opts.logger.error({ err, durable: opts.durable }, 'consumer ended');
-      });
+      stopping = false;
+      messages = await open();
+      ended = consumeUntilStopped(messages);
     },
     async stop() {
+      stopping = true;
       messages?.stop();
       await ended;
       await queue.idle();
