@@ -5,7 +5,7 @@ import { UnknownMessageTypeError } from '../errors';
 import type { Category } from '../names';
 import { decode } from '../registry';
 import { COMMAND_REJECTED, type CommandRejected } from '../rejections';
-import { backoffMs, resetDurable, PULL_EXPIRES_MS } from './durable';
+import { backoffMs, reopenUntilStopped, resetDurable, PULL_EXPIRES_MS } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import type { Notice } from './notices';
@@ -593,31 +593,16 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       flushing = flushing.then(flush);
       await flushing;
       await committing;
-      const next = await resumeFromCheckpoint();
+      // deliveries are lost in flight when a server goes away, and then JetStream may be
+      // electing leaders and Postgres restarting
+      const next = await reopenUntilStopped(
+        consumeFromCheckpoint,
+        () => halted,
+        (err, attempt) => logger.warn({ err, attempt }, 'consumer not recreated at the checkpoint; retrying'),
+      );
       if (!next) return;
       iterator = next;
     }
-  }
-
-  /**
-   * `consumeFromCheckpoint` until it succeeds or the aggregator stops (undefined). Deliveries are
-   * lost in flight when a server goes away, and then JetStream may be electing leaders and
-   * Postgres restarting: giving up would leave the views behind for good, with nothing but a log.
-   */
-  async function resumeFromCheckpoint(): Promise<ConsumerMessages | undefined> {
-    for (let attempt = 1; !halted; attempt++) {
-      try {
-        const iterator = await consumeFromCheckpoint();
-        if (!halted) return iterator;
-        iterator.stop();
-      } catch (err) {
-        if (halted) break;
-        logger.warn({ err, attempt }, 'consumer not recreated at the checkpoint; retrying');
-        // at most 2 s apart: stop() waits for this loop
-        await new Promise((r) => setTimeout(r, Math.min(2_000, backoffMs(attempt))));
-      }
-    }
-    return undefined;
   }
 
   return {

@@ -74,6 +74,31 @@ export const backoffMs = (deliveries: number): number =>
   Math.min(10_000, 100 * 2 ** Math.max(0, deliveries - 1));
 
 /**
+ * Reopens a consumer: `open()` until it succeeds, or undefined once `stopped()`. Each failure is
+ * reported and retried at most 2 s later (a service's stop waits for this loop); a consumer
+ * opened just as the service stopped is stopped again. Giving up instead would leave the service
+ * consuming nothing for good, with nothing but a log line.
+ */
+export async function reopenUntilStopped(
+  open: () => Promise<ConsumerMessages>,
+  stopped: () => boolean,
+  onFailure: (err: unknown, attempt: number) => void,
+): Promise<ConsumerMessages | undefined> {
+  for (let attempt = 1; !stopped(); attempt++) {
+    try {
+      const messages = await open();
+      if (!stopped()) return messages;
+      messages.stop();
+    } catch (err) {
+      if (stopped()) break;
+      onFailure(err, attempt);
+      await new Promise((r) => setTimeout(r, Math.min(2_000, backoffMs(attempt))));
+    }
+  }
+  return undefined;
+}
+
+/**
  * NATS or JetStream briefly unavailable: a stream electing a new leader after a server was lost
  * (no responders), a request timing out, a server answering 503. Not the message's fault: it is
  * retried for as long as that lasts and never parked for it.
@@ -132,19 +157,14 @@ export function consumeBySubject(
       const err = await current.closed();
       if (!err || stopping) return;
       opts.logger.error({ err, durable: opts.durable }, 'consumer ended; consuming again');
-      for (let attempt = 1; ; attempt++) {
-        if (stopping) return;
-        try {
-          current = await open();
-          break;
-        } catch (e) {
-          opts.logger.warn({ err: e, durable: opts.durable, attempt }, 'consumer not reopened; retrying');
-          // at most 2 s apart: stop() waits for this loop
-          await new Promise((r) => setTimeout(r, Math.min(2_000, backoffMs(attempt))));
-        }
-      }
-      messages = current;
-      if (stopping) current.stop();
+      const next = await reopenUntilStopped(
+        open,
+        () => stopping,
+        (e, attempt) =>
+          opts.logger.warn({ err: e, durable: opts.durable, attempt }, 'consumer not reopened; retrying'),
+      );
+      if (!next) return;
+      current = messages = next;
     }
   }
 
