@@ -144,12 +144,18 @@ test('a malformed command and one whose handler always throws are parked; later 
 
 test('a consume that nats.js ends with an error is opened again: later commands are still decided', async () => {
   const { js } = env.messaging;
+  const projectId = newId();
+  const subject = env.names.command('projects', projectId);
+  // this file's earlier commands are in the stream too: the break waits for this test's own command,
+  // and the later ones are sent once the consume is open again (what the ended consume's pull was
+  // sent after it ended comes back only after the ack wait, 30 s)
   let broken = false;
+  let reopened = 0;
   const bound = <T extends object>(target: T, key: string | symbol): unknown => {
     const v = Reflect.get(target, key) as unknown;
     return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
   };
-  // the first consume with a callback ends with an error right after its first delivery
+  // the first consume with a callback ends with an error right after it delivered this test's command
   const breakOnce = (consumer: Consumer) =>
     new Proxy(consumer, {
       get: (c, key) =>
@@ -157,12 +163,16 @@ test('a consume that nats.js ends with an error is opened again: later commands 
           ? bound(c, key)
           : async (o?: ConsumeOptions) => {
               const callback = o && 'callback' in o ? o.callback : undefined;
-              if (!callback || broken) return c.consume(o);
+              if (!callback) return c.consume(o);
+              if (broken) {
+                reopened++;
+                return c.consume(o);
+              }
               const messages: ConsumerMessages = await c.consume({
                 ...o,
                 callback: (m) => {
                   callback(m);
-                  if (broken) return;
+                  if (broken || m.subject !== subject) return;
                   broken = true;
                   setImmediate(() => messages.stop(new Error('consume broke')));
                 },
@@ -188,9 +198,9 @@ test('a consume that nats.js ends with an error is opened again: later commands 
   const c = component(flaky, { name: 'reopened' });
   await c.start();
   try {
-    const projectId = newId();
     await publishCommand(env.messaging, counterCommands, increment(projectId, 1));
     await eventually(async () => ((await entityEvents(projectId)).length === 1 ? true : undefined));
+    await eventually(async () => (reopened === 1 ? true : undefined));
     expect(broken).toBe(true);
     for (const by of [2, 3, 4])
       await publishCommand(env.messaging, counterCommands, increment(projectId, by));
@@ -199,6 +209,7 @@ test('a consume that nats.js ends with an error is opened again: later commands 
       return e.length === 4 ? e : undefined;
     }, 15_000);
     expect(events.map((e) => (e.data as { total: number }).total)).toEqual([1, 3, 6, 10]);
+    expect(reopened).toBe(1);
   } finally {
     await c.stop();
   }
