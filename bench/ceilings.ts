@@ -92,6 +92,8 @@ export interface Ticks {
   busy: number;
   steal: number;
   total: number;
+  /** Main-thread scheduler times (ns) of this process and its service children, by pid. */
+  threads: Map<string, { runNs: number; waitNs: number }>;
 }
 
 export interface CpuMark extends Ticks {
@@ -103,6 +105,20 @@ export const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
 
 /** The load generator's name in /proc (`comm`, bench/load.ts): its CPU is counted apart from the services'. */
 export const LOAD_TITLE = 'devpie-load';
+
+/**
+ * A process's main thread: nanoseconds it ran on a CPU and waited in a run queue, ready to run
+ * (/proc/<pid>/schedstat; undefined without it). One event loop that waits much is CPU-starved:
+ * its queues grow whatever its own speed.
+ */
+export function threadSched(pid: number | string): { runNs: number; waitNs: number } | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return run === undefined || wait === undefined ? undefined : { runNs: run, waitNs: wait };
+  } catch {
+    return undefined;
+  }
+}
 
 /** A process's name, parent and user + system CPU ticks, from /proc/<pid>/stat (undefined if gone). */
 export function processStat(pid: number | string): { comm: string; ppid: number; ticks: number } | undefined {
@@ -121,7 +137,7 @@ export function processStat(pid: number | string): { comm: string; ppid: number;
 }
 
 export function procTicks(): Ticks {
-  const out: Ticks = { procs: new Map(), busy: 0, steal: 0, total: 0 };
+  const out: Ticks = { procs: new Map(), busy: 0, steal: 0, total: 0, threads: new Map() };
   try {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal (guest time is already in user)
@@ -139,6 +155,10 @@ export function procTicks(): Ticks {
         comm = comm === LOAD_TITLE ? 'load' : 'services';
       }
       out.procs.set(pid, { comm, ticks: stat.ticks });
+      if (comm === 'services') {
+        const sched = threadSched(pid);
+        if (sched) out.threads.set(pid, sched);
+      }
     }
   } catch {
     // not Linux: CPU figures stay 0
@@ -146,7 +166,12 @@ export function procTicks(): Ticks {
   return out;
 }
 
-export const cpuMark = (): CpuMark => ({ at: performance.now(), self: process.cpuUsage(), ...procTicks() });
+export function cpuMark(): CpuMark {
+  const ticks = procTicks();
+  const self = threadSched(process.pid);
+  if (self) ticks.threads.set(String(process.pid), self);
+  return { at: performance.now(), self: process.cpuUsage(), ...ticks };
+}
 
 /** CPU seconds spent during a phase, by whom. */
 export interface CpuSpent {
@@ -165,6 +190,11 @@ export interface CpuSpent {
   stealS: number;
   /** Busy, but neither this process, nats-server, postgres nor steal: other load on the machine. */
   otherS: number;
+  /**
+   * The services' event loops (this process's main thread and each service process's): seconds
+   * they ran, and seconds they were ready to run but waited for a CPU.
+   */
+  mainThreads: { runS: number; waitS: number };
 }
 
 export function cpuSince(mark: CpuMark): CpuSpent {
@@ -191,7 +221,13 @@ export function cpuSince(mark: CpuMark): CpuSpent {
     stealS: s(now.steal - mark.steal),
   };
   const known = spent.benchS + spent.servicesS + spent.loadS + spent.natsS + spent.postgresS + spent.stealS;
-  return { ...spent, otherS: Math.max(0, spent.busyS - known) };
+  const mainThreads = { runS: 0, waitS: 0 };
+  for (const [pid, t] of now.threads) {
+    const before = mark.threads.get(pid) ?? { runNs: 0, waitNs: 0 };
+    mainThreads.runS += (t.runNs - before.runNs) / 1e9;
+    mainThreads.waitS += (t.waitNs - before.waitNs) / 1e9;
+  }
+  return { ...spent, otherS: Math.max(0, spent.busyS - known), mainThreads };
 }
 
 /** Other load on the machine during a phase makes its figures unreliable: say so. */
@@ -204,7 +240,11 @@ export const cpuLine = (c: CpuSpent) =>
   (c.loadS > 0 ? `load generator ${fmt(c.loadS, 2)} s, ` : '') +
   `nats-server ${fmt(c.natsS, 2)} s, ` +
   `postgres ${fmt(c.postgresS, 2)} s, steal ${fmt(c.stealS, 2)} s, other ${fmt(c.otherS, 2)} s; ` +
-  `${fmt(c.busyS, 2)} of ${fmt(c.machineS, 2)} core-s busy (${os.cpus().length} cores)`;
+  `${fmt(c.busyS, 2)} of ${fmt(c.machineS, 2)} core-s busy (${os.cpus().length} cores)` +
+  (c.mainThreads.runS > 0
+    ? `; the services' event loops ran ${fmt(c.mainThreads.runS, 2)} s and waited ${fmt(c.mainThreads.waitS, 2)} s ` +
+      `for a CPU (${fmt((100 * c.mainThreads.waitS) / (c.mainThreads.runS + c.mainThreads.waitS), 0)} % of their ready time)`
+    : '');
 // ---------------------------------------------------------------------------------------------
 // 1. ceilings
 
