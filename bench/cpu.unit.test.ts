@@ -17,5 +17,7 @@ const linux = process.platform === 'linux';
   const spent = cpuSince(mark);
   expect(spent.mainThreads.runS + spent.mainThreads.waitS).toBeGreaterThanOrEqual(0.055);
   expect(spent.mainThreads.runS).toBeGreaterThan(0);
-  expect(cpuLine(spent)).toMatch(/the services' event loops ran [\d.]+ s and waited [\d.]+ s for a CPU \(\d+ % of their ready time\)/);
+  expect(cpuLine(spent)).toMatch(
+    /the services' event loops ran [\d.]+ s and waited [\d.]+ s for a CPU \(\d+ % of their ready time\)/,
+  );
 });
