@@ -114,7 +114,7 @@ export const LOAD_TITLE = 'devpie-load';
 export function threadSched(pid: number | string): { runNs: number; waitNs: number } | undefined {
   try {
     const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
-    return run === undefined || wait === undefined ? undefined : { runNs: run, waitNs: wait };
+    return Number.isFinite(run) && Number.isFinite(wait) ? { runNs: run!, waitNs: wait! } : undefined;
   } catch {
     return undefined;
   }

@@ -407,7 +407,7 @@ async function openLoop(
     for (; sent < due; sent++) send(t + (sent * 1000) / offered);
     // until the next send is due (never late by more than a timer's 1 ms): a wake-up every
     // millisecond whatever the rate cost the load generator a sixth of a core at 20/s here
-    await sleep(Math.max(1, Math.floor(t + (sent * 1000) / offered - performance.now())));
+    if (sent < total) await sleep(Math.max(1, Math.floor(t + (sent * 1000) / offered - performance.now())));
   }
   return { sent, elapsed: seconds(t) };
 }
