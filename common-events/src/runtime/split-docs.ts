@@ -24,17 +24,28 @@ export function childWrites(
   before: Doc | undefined,
   after: Doc | null,
 ): ChildWrite[] {
+  const was = before ? split.children(before) : [];
+  const now = after ? split.children(after) : [];
+  // A fold keeps the children it did not change (the same objects) where they were: only the
+  // part between the common start and end is keyed and compared, not a whole board per event.
+  let start = 0;
+  while (start < was.length && start < now.length && was[start] === now[start]) start++;
+  let endWas = was.length;
+  let endNow = now.length;
+  while (endWas > start && endNow > start && was[endWas - 1] === now[endNow - 1]) {
+    endWas--;
+    endNow--;
+  }
   const previous = new Map<string, Doc>();
-  if (before) for (const child of split.children(before)) previous.set(split.key(child), child);
+  for (let i = start; i < endWas; i++) previous.set(split.key(was[i]!), was[i]!);
   const writes: ChildWrite[] = [];
-  if (after) {
-    for (const child of split.children(after)) {
-      const key = split.key(child);
-      const was = previous.get(key);
-      previous.delete(key);
-      if (was === child || (was !== undefined && JSON.stringify(was) === JSON.stringify(child))) continue;
-      writes.push({ table: split.table, id: childRowId(docId, key), doc: child, created: was === undefined });
-    }
+  for (let i = start; i < endNow; i++) {
+    const child = now[i]!;
+    const key = split.key(child);
+    const old = previous.get(key);
+    previous.delete(key);
+    if (old === child || (old !== undefined && JSON.stringify(old) === JSON.stringify(child))) continue;
+    writes.push({ table: split.table, id: childRowId(docId, key), doc: child, created: old === undefined });
   }
   for (const key of previous.keys()) {
     writes.push({ table: split.table, id: childRowId(docId, key), doc: null, created: false });
