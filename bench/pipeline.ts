@@ -28,7 +28,11 @@ export interface PipelineResult {
   batches: SystemStats['batches'];
   cpu: string;
   /** Then commands for one new board only: as fast as one entity's commands are decided, one after another. */
-  oneBoard: OneBoardRun;
+  oneBoard: OneBoardRun & {
+    cpu: string;
+    /** Where its commands' time went (in-process layout only). */
+    stages?: StageTimes;
+  };
   /** CPU seconds of each service process during the run (services in their own processes only). */
   servicesCpu: Record<string, number>;
 }
@@ -74,12 +78,20 @@ export async function pipeline(
   }
   const decided = outcomes.accepted + outcomes.rejected + outcomes.duplicate;
   const handleMs = await sys.handleMs();
-  const oneBoard = await load.oneBoard({
+  const oneBoardCpu0 = cpuMark();
+  const oneBoardFrom = Date.now();
+  sys.stages?.start();
+  const oneBoardRun = await load.oneBoard({
     seed: opts.seed + 7,
     commands: opts.oneBoardCommands,
     window: opts.window,
     settleMs: 10_000,
   });
+  const oneBoard = {
+    ...oneBoardRun,
+    cpu: cpuLine(cpuSince(oneBoardCpu0)),
+    stages: sys.stages?.take(oneBoardFrom),
+  };
   await settled(env, sys, 60_000);
   return {
     commands: opts.commands,

@@ -4,6 +4,7 @@ import type { HttpResult } from './http';
 import type { HydrationResult } from './hydration';
 import type { LatencyResult, PipelineResult } from './pipeline';
 import type { ReplayResult } from './replay';
+import type { StageTimes } from './stages';
 
 export interface Row {
   section: string;
@@ -227,6 +228,9 @@ export function details(
           .map(([a, b]) => `${a} ${fmt(b.count)} of ${fmt(b.events / Math.max(1, b.count), 1)} events`)
           .join('; '),
     );
+    const one = pipe.oneBoard;
+    if (one.stages) lines.push(`then one board, by stage: ${stageLine(one.stages)}`);
+    lines.push(`then one board, ${one.cpu}`);
   }
   for (const l of latencies) {
     const parts = Object.entries(l.byType).map(([t, v]) => `${t} ${fmt(v.p50)}/${fmt(v.p99)}`);
@@ -236,14 +240,15 @@ export function details(
         `(p50 ${fmt(l.warmup.ms.p50, 1)} / p99 ${fmt(l.warmup.ms.p99, 1)} ms) and ${fmt(l.sent)} counted`,
     );
     lines.push(`latency at ${fmt(l.offered)}/s by type, p50/p99 ms: ${parts.join(', ')}`);
-    if (l.stages) {
-      const stages = Object.entries(l.stages).map(([s, v]) => `${s} ${fmt(v.p50)}/${fmt(v.p99)}`);
-      // a reactor's command carries its cause's time: its stages count from the user's command
-      lines.push(
-        `latency at ${fmt(l.offered)}/s by stage, ms since the command was created, p50/p99: ${stages.join(', ')}`,
-      );
-    }
+    if (l.stages) lines.push(`latency at ${fmt(l.offered)}/s by stage: ${stageLine(l.stages)}`);
     lines.push(`latency at ${fmt(l.offered)}/s ${l.cpu}`);
   }
   return lines;
 }
+
+/** Stage → p50/p99. A reactor's command carries its cause's time: its stages count from the user's command. */
+const stageLine = (stages: StageTimes): string =>
+  'ms since the command was created, p50/p99: ' +
+  Object.entries(stages)
+    .map(([s, v]) => `${s} ${fmt(v.p50)}/${fmt(v.p99)}`)
+    .join(', ');
