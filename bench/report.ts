@@ -86,7 +86,7 @@ export function pipelineRows(pipe: PipelineResult, c: Ceilings | undefined): Sec
   rows.push(
     row(
       P,
-      `then ${fmt(one.commands)} commands for one board, ${one.window} in flight`,
+      `then ${fmt(one.commands)} commands for one board, ${one.window} publishes in flight`,
       one.run.perSecond,
       'cmd/s',
     ),
