@@ -4,7 +4,9 @@
  * the temporary directory it runs from, and stops both after the services. A restart finds the data.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { natsServerEnv } from '../src/nats';
 import { alive } from '../src/net';
 import { freeOffset, freePort, launch, readBack, seedCommand, tempDir, type Launched } from './harness';
 
@@ -47,6 +49,10 @@ test('without servers given, npm start runs its own nats-server and embedded Pos
   expect(existsSync(path.join(data, 'postgres', 'PG_VERSION'))).toBe(true);
   expect(statSync(path.join(data, 'nats', 'jetstream')).isDirectory()).toBe(true);
   const natsPid = Number(readFileSync(path.join(data, 'nats', 'nats-server.pid'), 'utf8'));
+  // one Go processor on a small machine (natsServerEnv), the environment's choice otherwise
+  const natsEnv = readFileSync(`/proc/${natsPid}/environ`, 'utf8').split('\0');
+  const expected = natsServerEnv(process.env, availableParallelism()).GOMAXPROCS;
+  expect(natsEnv.find((v) => v.startsWith('GOMAXPROCS='))).toBe(expected && `GOMAXPROCS=${expected}`);
   const pgPid = Number(readFileSync(path.join(data, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
   const seeded = await seedCommand(vars, tmp.dir);
