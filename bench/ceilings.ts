@@ -120,6 +120,25 @@ export function threadSched(pid: number | string): { runNs: number; waitNs: numb
   }
 }
 
+/**
+ * The GOMAXPROCS each nats-server on this machine was started with, for the report (its Go runtime
+ * spends more CPU with more processors than it needs: see tools/start/src/nats.ts): `unset`, a
+ * value, or `unreadable` (another user's process).
+ */
+export function natsGoMaxProcs(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || processStat(pid)?.comm !== 'nats-server') continue;
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      found.push(env.find((v) => v.startsWith('GOMAXPROCS='))?.slice('GOMAXPROCS='.length) ?? 'unset');
+    } catch {
+      found.push('unreadable');
+    }
+  }
+  return found;
+}
+
 /** A process's name, parent and user + system CPU ticks, from /proc/<pid>/stat (undefined if gone). */
 export function processStat(pid: number | string): { comm: string; ppid: number; ticks: number } | undefined {
   let stat: string;

@@ -32,6 +32,7 @@ import {
   fmt,
   jsonCeiling,
   natsCeilings,
+  natsGoMaxProcs,
   postgresCeilings,
   seconds,
   sleep,
@@ -143,7 +144,7 @@ async function main() {
     const problems = sections.flatMap((s) => s.problems);
     console.log(
       `\nBenchmark${opts.quick ? ' (quick)' : ''} — node ${process.version}, ${os.cpus().length} cores, ` +
-        `${fmt(seconds(started), 1)} s`,
+        `nats-server GOMAXPROCS ${natsGoMaxProcs().join(', ') || 'not found'}, ${fmt(seconds(started), 1)} s`,
     );
     printTable(rows);
     console.log('');
@@ -156,7 +157,12 @@ async function main() {
     mkdirSync(path.dirname(out), { recursive: true });
     const report = {
       at: new Date().toISOString(),
-      host: { node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model },
+      host: {
+        node: process.version,
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        natsGoMaxProcs: natsGoMaxProcs(),
+      },
       options: { ...opts, only: [...opts.only] },
       seconds: seconds(started),
       rows,
