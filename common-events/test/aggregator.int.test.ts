@@ -241,6 +241,7 @@ test('deliveries lost in flight, then JetStream unavailable while the consumer i
   const lines: { msg: string }[] = [];
   let dropped = false;
   let failingAdds = 0;
+  const boundWhileRecreating: boolean[] = [];
   // one delivery never reaches the aggregator; the two consumer creations after it time out
   const lossy = (messages: ConsumerMessages) => ({
     stop: (err?: Error) => messages.stop(err),
@@ -279,6 +280,7 @@ test('deliveries lost in flight, then JetStream unavailable while the consumer i
                 if (q === 'add' && failingAdds > 0) {
                   return () => {
                     failingAdds--;
+                    boundWhileRecreating.push(agg.bound);
                     return Promise.reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' }));
                   };
                 }
@@ -307,6 +309,7 @@ test('deliveries lost in flight, then JetStream unavailable while the consumer i
   expect(dropped).toBe(true);
   expect(lines.filter((l) => l.msg.includes('deliveries lost in flight'))).toHaveLength(1);
   expect(lines.filter((l) => l.msg.includes('consumer not recreated'))).toHaveLength(2);
+  expect(boundWhileRecreating).toEqual([false, false]); // not ready while it consumes nothing
   const mine = (await counters(schema)).filter((r) => entities.includes(r.id));
   expect(mine.map((r) => r.applied)).toEqual([10, 10]);
 });

@@ -151,6 +151,7 @@ test('a consume that nats.js ends with an error is opened again: later commands 
   // sent after it ended comes back only after the ack wait, 30 s)
   let broken = false;
   let reopened = 0;
+  const boundWhileReopening: boolean[] = [];
   const bound = <T extends object>(target: T, key: string | symbol): unknown => {
     const v = Reflect.get(target, key) as unknown;
     return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
@@ -166,6 +167,7 @@ test('a consume that nats.js ends with an error is opened again: later commands 
               if (!callback) return c.consume(o);
               if (broken) {
                 reopened++;
+                boundWhileReopening.push(processor.bound);
                 return c.consume(o);
               }
               const messages: ConsumerMessages = await c.consume({
@@ -195,8 +197,8 @@ test('a consume that nats.js ends with an error is opened again: later commands 
             }),
     }),
   };
-  const c = component(flaky, { name: 'reopened' });
-  await c.start();
+  const processor = component(flaky, { name: 'reopened' });
+  await processor.start();
   try {
     await publishCommand(env.messaging, counterCommands, increment(projectId, 1));
     await eventually(async () => ((await entityEvents(projectId)).length === 1 ? true : undefined));
@@ -210,7 +212,9 @@ test('a consume that nats.js ends with an error is opened again: later commands 
     }, 15_000);
     expect(events.map((e) => (e.data as { total: number }).total)).toEqual([1, 3, 6, 10]);
     expect(reopened).toBe(1);
+    expect(boundWhileReopening).toEqual([false]); // not ready while it consumes nothing
+    expect(processor.bound).toBe(true);
   } finally {
-    await c.stop();
+    await processor.stop();
   }
 });

@@ -82,6 +82,7 @@ export interface Aggregator {
   stop(): Promise<void>;
   /** Highest stream sequence done with: committed, or acknowledged as holding nothing to write. */
   readonly position: number;
+  /** consuming: started, not stopped, and not recreating its consumer at the checkpoint (readiness) */
   readonly bound: boolean;
 }
 
@@ -590,6 +591,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       }
       if (!gap || halted) return;
       iterator.stop();
+      messages = undefined; // not consuming (readiness) until recreated at the checkpoint
       flushing = flushing.then(flush);
       await flushing;
       await committing;

@@ -111,7 +111,7 @@ export function isUnavailable(err: unknown): boolean {
 
 /** A durable consumed into a keyed queue, started and stopped by its service. */
 export interface SubjectConsumer {
-  /** consuming (between start and stop) */
+  /** consuming: started, not stopped, and not reopening a consume that ended (readiness) */
   readonly bound: boolean;
   start(): Promise<void>;
   /** stops pulling and waits until every message taken has been handled */
@@ -156,6 +156,7 @@ export function consumeBySubject(
     for (let current = first; ;) {
       const err = await current.closed();
       if (!err || stopping) return;
+      messages = undefined; // not consuming (readiness) until it is open again
       opts.logger.error({ err, durable: opts.durable }, 'consumer ended; consuming again');
       const next = await reopenUntilStopped(
         open,
