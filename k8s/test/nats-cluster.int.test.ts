@@ -290,17 +290,24 @@ test('a server killed during a stream of commands loses no accepted command; res
   expect(events.state.messages).toBe(total); // one event per command: nothing lost, nothing doubled
   logger.info({ victim: victim.name, retried }, 'publishes retried during the failover');
 
-  // the killed server comes back with its store and catches up with the other two
+  // the killed server comes back with its store and catches up with the other two (under the
+  // full suite's load this once took more than 20 s: the wait is the view's, with what it saw)
   startServer(victim);
   for (const stream of streams) {
+    let cluster: unknown;
     await eventually(async () => {
       const info = await messaging!.jsm.streams.info(stream);
+      cluster = info.cluster;
       const replicas = [info.cluster?.leader, ...(info.cluster?.replicas ?? []).map((r) => r.name)];
       const back = info.cluster?.replicas?.find((r) => r.name === victim.name);
       return replicas.length === 3 && (info.cluster?.leader === victim.name || (back?.current && !back.lag))
         ? true
         : undefined;
-    }, 20_000);
+    }, 45_000).catch((err: unknown) => {
+      throw new Error(
+        `${String(err)}\n--- ${victim.name} restarted; ${stream}: ${JSON.stringify(cluster)}\n${logTail(victim)}`,
+      );
+    });
   }
   // and its own copy of EVENTS, as its monitoring endpoint reports it, holds every event
   const own = await eventually(async () => {
