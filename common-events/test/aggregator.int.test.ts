@@ -97,6 +97,76 @@ test.each(['beforeCommit', 'afterCommit'] as const)(
   30_000,
 );
 
+/**
+ * What asynchronous commit (the aggregator's leadership connection) relies on: a Postgres crash that
+ * loses the last commits also ends that connection; the instance stops folding (onFatal), and the
+ * next one resumes from the checkpoint Postgres kept, folding the lost events again, each once.
+ */
+test('commits a Postgres crash lost are folded again: the dropped connection stops the aggregator, the next resumes from the kept checkpoint', async () => {
+  const schema = env.names.schema('lost');
+  const entities = [newId(), newId()];
+  const mine = async () => (await counters(schema)).filter((r) => entities.includes(r.id));
+  const caughtUp = async (agg: { position: number }) => {
+    const info = await env.messaging.jsm.streams.info(env.names.stream('EVENTS'));
+    await eventually(() => (agg.position >= info.state.last_seq ? true : undefined));
+  };
+  const build = (onFatal?: (err: unknown) => void) =>
+    buildAggregator({
+      messaging: env.messaging,
+      pool: env.pool,
+      projection: counterProjection,
+      logger,
+      durable: 'lost',
+      schema,
+      hooks: { onFatal },
+    });
+  let fatal: (err: unknown) => void = () => undefined;
+  const died = new Promise<unknown>((resolve) => (fatal = resolve));
+  const first = build((err) => fatal(err));
+  await first.start();
+  const before = await writeEvents(entities, 10);
+  await caughtUp(first);
+  const { rows } = await env.pool.query<{ position: string }>(`SELECT position FROM "${schema}".checkpoints`);
+  const kept = Number(rows[0]!.position);
+  await env.pool.query(`CREATE TABLE "${schema}".kept AS SELECT * FROM "${schema}".counters`);
+  const after = await writeEvents(entities, 10);
+  await caughtUp(first);
+  expect((await mine()).map((r) => r.applied)).toEqual([10, 10]);
+
+  // the crash: every connection ends, the leadership one too…
+  const lockKey = `devpie-aggregator:${schema}:${env.names.durable('lost')}`;
+  const terminated = await env.pool.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_locks
+      WHERE locktype = 'advisory' AND granted AND objsubid = 1
+        AND objid::bigint = (hashtext($1)::bigint & 4294967295)`,
+    [lockKey],
+  );
+  expect(terminated.rowCount).toBe(1);
+  expect(await died).toBeInstanceOf(Error);
+  await first.stop();
+  // …and recovery ends before the commits after `kept`: views, checkpoint and outcomes as they were
+  await env.pool.query(`BEGIN;
+    DELETE FROM "${schema}".counters;
+    INSERT INTO "${schema}".counters SELECT * FROM "${schema}".kept;
+    UPDATE "${schema}".checkpoints SET position = ${kept};
+    DELETE FROM "${schema}".command_outcomes WHERE position > ${kept};
+    COMMIT`);
+  expect((await mine()).map((r) => r.applied)).toEqual([5, 5]);
+
+  const next = build();
+  await next.start();
+  await caughtUp(next);
+  await next.stop();
+  const folded = await mine();
+  expect(folded.map((r) => r.applied)).toEqual([10, 10]);
+  expect(folded.reduce((sum, r) => sum + r.sum, 0)).toBe(before + after);
+  const { rows: outcomes } = await env.pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM "${schema}".command_outcomes WHERE entity = ANY($1)`,
+    [entities.map((id) => env.names.entity('projects', id).slice(env.names.root.length))],
+  );
+  expect(Number(outcomes[0]!.n)).toBe(20);
+});
+
 test('a fresh aggregator over an existing stream catches up to the live view; a poison event is parked', async () => {
   const entities = [newId(), newId()];
   const live = buildAggregator({
