@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { envelope, newId, projectCommands, publishCommand } from '@devpie/client-events';
+import { envelope, newId, projectCommands, publishCommand, subscribeNotices } from '@devpie/client-events';
 import { consumersBusy } from '@devpie/client-events/testing';
 import {
+  PROJECTIONS,
   checkOutcomes,
   checkParked,
   checkViews,
@@ -219,16 +220,64 @@ export const scenarios = {
 
   restartPostgres: {
     name: 'restart PostgreSQL',
-    async inject({ postgres }) {
+    async inject({ postgres, sys }) {
       if (!postgres) throw new Error('restarting PostgreSQL needs the suite’s own cluster');
+      const refolds = await watchRefolds(sys);
       const t = Date.now();
-      await postgres.restart('immediate', 2000);
+      const restarted = postgres.restart('immediate', 2000); // stopped once this returns
+      // no commit lands while Postgres is down: what was announced by now was committed before the stop
+      await sleep(500);
+      refolds.stopped();
+      await restarted;
+      const up = Date.now() - t;
       return [
-        `PostgreSQL (port ${postgres.port}) stopped with -m immediate (every backend killed), down 2.0 s, accepting again ${secs(Date.now() - t)} after the stop`,
+        `PostgreSQL (port ${postgres.port}) stopped with -m immediate (every backend killed), down 2.0 s, accepting again ${secs(up)} after the stop`,
+        await refolds.report(15_000),
       ];
     },
   } satisfies Scenario,
 };
+
+/**
+ * Aggregators commit asynchronously: a Postgres crash may lose their last commits, which they
+ * fold again from the checkpoint Postgres kept. Their notices tell how many: a command outcome
+ * announced before the stop and again after the restart was in a commit the crash lost.
+ */
+async function watchRefolds(sys: System) {
+  const before = new Map<string, Set<string>>();
+  const again = new Map<string, number>();
+  const lastBefore = new Map<string, number>();
+  const after = new Map<string, number>();
+  let stopped = false;
+  const subs = PROJECTIONS.map((p) => {
+    before.set(p.name, new Set());
+    again.set(p.name, 0);
+    return subscribeNotices(sys.messaging, p.name, (n) => {
+      if (!stopped) {
+        for (const c of n.commands) before.get(p.name)!.add(c.commandId);
+        lastBefore.set(p.name, Math.max(lastBefore.get(p.name) ?? 0, n.position));
+        return;
+      }
+      for (const c of n.commands)
+        if (before.get(p.name)!.has(c.commandId)) again.set(p.name, again.get(p.name)! + 1);
+      after.set(p.name, Math.max(after.get(p.name) ?? 0, n.position));
+    });
+  });
+  await sys.messaging.nc.flush();
+  return {
+    stopped: () => void (stopped = true),
+    /** Once every aggregator has announced a position past the one it announced before the stop. */
+    async report(timeoutMs: number): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      const caughtUp = () =>
+        PROJECTIONS.every((p) => (after.get(p.name) ?? 0) >= (lastBefore.get(p.name) ?? 0));
+      while (!caughtUp() && Date.now() < deadline) await sleep(100);
+      subs.forEach((s) => s.close());
+      const each = PROJECTIONS.map((p) => `${p.name} ${again.get(p.name)}`).join(', ');
+      return `command outcomes announced before the stop and folded again after it (commits the crash lost): ${each}${caughtUp() ? '' : ' (not every aggregator announced its pre-crash position again in time)'}`;
+    },
+  };
+}
 
 export interface RoundReport {
   round: number;
