@@ -263,7 +263,16 @@ async function watchRefolds(sys: System) {
       after.set(p.name, Math.max(after.get(p.name) ?? 0, n.position));
     });
   });
-  await sys.messaging.nc.flush();
+  // right after a restart of nats-server the connection may still be reconnecting
+  for (const deadline = Date.now() + 15_000; ;) {
+    try {
+      await sys.messaging.nc.flush();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
   return {
     stopped: () => void (stopped = true),
     /** Once every aggregator has announced a position past the one it announced before the stop. */
