@@ -5,7 +5,7 @@ import {
   type EstimateCommand,
   type EstimateEvent,
 } from '@devpie/client-events';
-import { liveTask, type EstimateState } from './estimate';
+import { liveTask, taskOf, type EstimateState } from './estimate';
 
 /**
  * OpenEstimate, RegisterTask and RemoveTaskEstimate come from a reactor and may arrive in any
@@ -24,7 +24,7 @@ export function decide(command: EstimateCommand, state: EstimateState): Decision
     case 'RegisterTask': {
       const { taskId } = command.data;
       if (state.status === 'archived') return archived(projectId);
-      if (Object.hasOwn(state.tasks, taskId)) return reject('AlreadyExists', `task ${taskId} is known`);
+      if (taskOf(state, taskId)) return reject('AlreadyExists', `task ${taskId} is known`);
       return { type: 'TaskRegistered', data: { projectId, taskId } };
     }
     case 'SetRate': {
@@ -47,7 +47,7 @@ export function decide(command: EstimateCommand, state: EstimateState): Decision
       // The reactor's commands can overtake each other (a TaskAdded whose reaction is retried
       // after its TaskDestroyed's): a task not registered yet is removed all the same, so that
       // its late RegisterTask finds it removed and is refused.
-      if (Object.hasOwn(state.tasks, taskId) && !liveTask(state, taskId)) return taskNotFound(taskId);
+      if (taskOf(state, taskId) && !liveTask(state, taskId)) return taskNotFound(taskId);
       return { type: 'TaskEstimateRemoved', data: { projectId, taskId } };
     }
     case 'ArchiveEstimate':

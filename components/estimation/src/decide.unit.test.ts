@@ -1,6 +1,7 @@
 import { newId } from '@devpie/client-events';
 import { given } from '@devpie/client-events/testing';
 import { estimateDecider } from './decider';
+import { allTasks, taskOf, type EstimateState } from './estimate';
 
 const estimate = { optimistic: 1, likely: 2.5, pessimistic: 6 };
 
@@ -242,7 +243,46 @@ describe('ArchiveEstimate', () => {
   });
 });
 
+/** The state with its tasks in one object, as a reader sees them. */
+const flat = (state: EstimateState) => ({ ...state, tasks: allTasks(state) });
+
 describe('evolve', () => {
+  it('keeps a thousand tasks as a flat model would, copying only the bucket an event changes', () => {
+    const { projectId, opened } = fixture();
+    const model = new Map<string, { removed: boolean; revision: number; estimate: unknown }>();
+    let state = given(estimateDecider, [opened]).state;
+    const ids = Array.from({ length: 1000 }, () => newId());
+    const estimate = { optimistic: 1, likely: 2, pessimistic: 4 };
+    for (const [i, taskId] of ids.entries()) {
+      const before = state;
+      const frozen = JSON.stringify(before);
+      state = estimateDecider.evolve(state, { type: 'TaskRegistered', data: { projectId, taskId } } as never);
+      model.set(taskId, { removed: false, revision: 0, estimate: null });
+      if (i % 3 === 0) {
+        state = estimateDecider.evolve(state, {
+          type: 'TaskEstimated',
+          data: { projectId, taskId, estimate, revision: 1 },
+        } as never);
+        model.set(taskId, { removed: false, revision: 1, estimate });
+      }
+      if (i % 7 === 0) {
+        state = estimateDecider.evolve(state, {
+          type: 'TaskEstimateRemoved',
+          data: { projectId, taskId },
+        } as never);
+        model.set(taskId, { ...model.get(taskId)!, estimate: null, removed: true });
+      }
+      // pure: the state before is as it was, and every bucket the events did not touch is shared
+      expect(JSON.stringify(before)).toBe(frozen);
+      const shared = Object.keys(before.tasks).filter((b) => before.tasks[b] === state.tasks[b]);
+      expect(shared.length).toBeGreaterThanOrEqual(Object.keys(before.tasks).length - 1);
+    }
+    expect(allTasks(state)).toEqual(Object.fromEntries(model));
+    for (const id of ids) expect(taskOf(state, id)).toEqual(model.get(id));
+    expect(taskOf(state, newId())).toBeUndefined();
+    expect(Object.keys(state.tasks).length).toBeLessThanOrEqual(16);
+  });
+
   it('folds the whole life of an estimate', () => {
     const { projectId, ownerId, teamId, taskId, opened, registered, estimated, archived } = fixture();
     const other = newId();
@@ -256,7 +296,7 @@ describe('evolve', () => {
       { type: 'TaskEstimateRemoved', data: { projectId, taskId: other } },
       archived,
     ]);
-    expect(state).toEqual({
+    expect(flat(state)).toEqual({
       status: 'archived',
       ownerId,
       teamId,
@@ -270,7 +310,7 @@ describe('evolve', () => {
 
   it('archives an initial estimate with its tasks and no owner', () => {
     const { taskId, registered, archived } = fixture();
-    expect(given(estimateDecider, [registered, archived]).state).toEqual({
+    expect(flat(given(estimateDecider, [registered, archived]).state)).toEqual({
       status: 'archived',
       ownerId: null,
       teamId: null,

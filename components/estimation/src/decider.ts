@@ -12,7 +12,8 @@ export const estimateDecider: Decider<EstimateState, EstimateCommand, EstimateEv
   category: 'estimates',
   commands: estimateCommands,
   events: estimateEvents,
-  stateVersion: 1,
+  // 2: tasks in buckets (estimate.ts)
+  stateVersion: 2,
   initialState,
   evolve,
   decide,

@@ -12,7 +12,7 @@ import {
 import { eventually, openTestEnv, type TestEnv } from '@devpie/client-events/testing';
 import { buildEstimationComponent, type EstimationComponent } from '../src/component';
 import { estimateDecider } from '../src/decider';
-import type { EstimateState } from '../src/estimate';
+import { allTasks } from '../src/estimate';
 
 /*
  * The reactor against the machine's real NATS: Projects' events in, estimate commands out, the
@@ -117,8 +117,10 @@ async function commandsStored(projectId: string): Promise<number> {
 }
 
 /** The estimate as a cold replica would load it: from its events, no cache. */
-async function estimate(projectId: string): Promise<EstimateState> {
-  return (await new EntityStore(env.messaging, estimateDecider).load(projectId)).state;
+/** The estimate's state, its tasks in one object. */
+async function estimate(projectId: string) {
+  const { state } = await new EntityStore(env.messaging, estimateDecider).load(projectId);
+  return { ...state, tasks: allTasks(state) };
 }
 
 /** Waits until a durable consumer has handed out and seen acknowledged everything it holds. */
