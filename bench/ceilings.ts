@@ -380,12 +380,12 @@ export function jsonCeiling(): { jsonRoundTrips: Rate } {
 export async function postgresCeilings(env: TestEnv, opts: CeilingOptions) {
   const schema = ident(env.names.schema('bench'));
   const table = `${schema}.docs`;
-  // commits as the aggregators' are: without waiting for the WAL flush
   const client = await env.pool.connect();
-  await client.query('SET synchronous_commit = off');
-  await env.pool.query(`CREATE SCHEMA ${schema}`);
   try {
-    await env.pool.query(
+    // commits as the aggregators' are: without waiting for the WAL flush
+    await client.query('SET synchronous_commit = off');
+    await client.query(`CREATE SCHEMA ${schema}`);
+    await client.query(
       `CREATE TABLE ${table} (id text PRIMARY KEY, doc jsonb NOT NULL, version bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
     );
     const upsert = `INSERT INTO ${table} (id, doc, version)

@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { envelope, newId, projectCommands, publishCommand, subscribeNotices } from '@devpie/client-events';
+import {
+  envelope,
+  ident,
+  newId,
+  projectCommands,
+  publishCommand,
+  subscribeNotices,
+} from '@devpie/client-events';
 import { consumersBusy } from '@devpie/client-events/testing';
 import {
   PROJECTIONS,
@@ -247,7 +254,6 @@ async function watchRefolds(sys: System) {
   const before = new Map<string, Set<string>>();
   const again = new Map<string, number>();
   const lastBefore = new Map<string, number>();
-  const after = new Map<string, number>();
   let stopped = false;
   const subs = PROJECTIONS.map((p) => {
     before.set(p.name, new Set());
@@ -260,7 +266,6 @@ async function watchRefolds(sys: System) {
       }
       for (const c of n.commands)
         if (before.get(p.name)!.has(c.commandId)) again.set(p.name, again.get(p.name)! + 1);
-      after.set(p.name, Math.max(after.get(p.name) ?? 0, n.position));
     });
   });
   // right after a restart of nats-server the connection may still be reconnecting
@@ -275,15 +280,35 @@ async function watchRefolds(sys: System) {
   }
   return {
     stopped: () => void (stopped = true),
-    /** Once every aggregator has announced a position past the one it announced before the stop. */
+    /**
+     * Once every aggregator's checkpoint is back past the position it announced before the stop:
+     * what the crash lost has been folded again, and announced (a notice follows its commit).
+     */
     async report(timeoutMs: number): Promise<string> {
       const deadline = Date.now() + timeoutMs;
-      const caughtUp = () =>
-        PROJECTIONS.every((p) => (after.get(p.name) ?? 0) >= (lastBefore.get(p.name) ?? 0));
-      while (!caughtUp() && Date.now() < deadline) await sleep(100);
+      const checkpoint = async (p: (typeof PROJECTIONS)[number]) => {
+        const { rows } = await sys.pool.query<{ position: string }>(
+          `SELECT position FROM ${ident(sys.names.schema(p.schema))}.checkpoints WHERE name = $1`,
+          [sys.names.durable(`${p.name}-aggregator`)],
+        );
+        return Number(rows[0]?.position ?? 0);
+      };
+      const caughtUp = async () => {
+        for (const p of PROJECTIONS) {
+          const at = await checkpoint(p).catch(() => -1); // Postgres may still be refusing
+          if (at < (lastBefore.get(p.name) ?? 0)) return false;
+        }
+        return true;
+      };
+      let done = await caughtUp();
+      while (!done && Date.now() < deadline) {
+        await sleep(100);
+        done = await caughtUp();
+      }
+      await sleep(200); // the notices of those commits
       subs.forEach((s) => s.close());
       const each = PROJECTIONS.map((p) => `${p.name} ${again.get(p.name)}`).join(', ');
-      return `command outcomes announced before the stop and folded again after it (commits the crash lost): ${each}${caughtUp() ? '' : ' (not every aggregator announced its pre-crash position again in time)'}`;
+      return `command outcomes announced before the stop and folded again after it (commits the crash lost): ${each}${done ? '' : ` (an aggregator's checkpoint was not back past its pre-crash position within ${secs(timeoutMs)})`}`;
     },
   };
 }
