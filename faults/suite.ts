@@ -22,7 +22,7 @@ import {
   type ViewReport,
 } from './check';
 import { Load, type Acked, type LoadStats, type User } from './load';
-import { PrivateNats, PrivatePostgres, sleep } from './servers';
+import { PrivateNats, PrivatePostgres, sleep, waitUntil } from './servers';
 import { System } from './system';
 
 export const MACHINE_NATS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -269,15 +269,7 @@ async function watchRefolds(sys: System) {
     });
   });
   // right after a restart of nats-server the connection may still be reconnecting
-  for (const deadline = Date.now() + 15_000; ;) {
-    try {
-      await sys.messaging.nc.flush();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(200);
-    }
-  }
+  await waitUntil(() => sys.messaging.nc.flush().then(() => true), 15_000, 'the notices subscribed');
   return {
     stopped: () => void (stopped = true),
     /**

@@ -1,4 +1,4 @@
-import { newId } from '@devpie/client-events';
+import { envelope, newId, type DraftOf, type EstimateEvent } from '@devpie/client-events';
 import { given } from '@devpie/client-events/testing';
 import { estimateDecider } from './decider';
 import { allTasks, taskOf, type EstimateState } from './estimate';
@@ -246,6 +246,13 @@ describe('ArchiveEstimate', () => {
 /** The state with its tasks in one object, as a reader sees them. */
 const flat = (state: EstimateState) => ({ ...state, tasks: allTasks(state) });
 
+/** Evolves by one event, checked against its contract first. */
+const evolveBy = (state: EstimateState, draft: DraftOf<EstimateEvent>) =>
+  estimateDecider.evolve(
+    state,
+    estimateDecider.events.parse(envelope(draft.type, draft.data, { userId: null })) as EstimateEvent,
+  );
+
 describe('evolve', () => {
   it('keeps a thousand tasks as a flat model would, copying only the bucket an event changes', () => {
     const { projectId, opened } = fixture();
@@ -256,20 +263,17 @@ describe('evolve', () => {
     for (const [i, taskId] of ids.entries()) {
       const before = state;
       const frozen = JSON.stringify(before);
-      state = estimateDecider.evolve(state, { type: 'TaskRegistered', data: { projectId, taskId } } as never);
+      state = evolveBy(state, { type: 'TaskRegistered', data: { projectId, taskId } });
       model.set(taskId, { removed: false, revision: 0, estimate: null });
       if (i % 3 === 0) {
-        state = estimateDecider.evolve(state, {
+        state = evolveBy(state, {
           type: 'TaskEstimated',
           data: { projectId, taskId, estimate, revision: 1 },
-        } as never);
+        });
         model.set(taskId, { removed: false, revision: 1, estimate });
       }
       if (i % 7 === 0) {
-        state = estimateDecider.evolve(state, {
-          type: 'TaskEstimateRemoved',
-          data: { projectId, taskId },
-        } as never);
+        state = evolveBy(state, { type: 'TaskEstimateRemoved', data: { projectId, taskId } });
         model.set(taskId, { ...model.get(taskId)!, estimate: null, removed: true });
       }
       // pure: the state before is as it was, and every bucket the events did not touch is shared

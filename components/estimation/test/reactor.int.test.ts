@@ -116,8 +116,7 @@ async function commandsStored(projectId: string): Promise<number> {
   return info.state.subjects?.[subject] ?? 0;
 }
 
-/** The estimate as a cold replica would load it: from its events, no cache. */
-/** The estimate's state, its tasks in one object. */
+/** The estimate as a cold replica would load it (from its events, no cache), its tasks in one object. */
 async function estimate(projectId: string) {
   const { state } = await new EntityStore(env.messaging, estimateDecider).load(projectId);
   return { ...state, tasks: allTasks(state) };
