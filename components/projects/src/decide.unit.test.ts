@@ -57,9 +57,7 @@ const active = (state: ProjectState): ActiveProject => {
   return state;
 };
 const taskIdsOf = (state: ProjectState, columnId: string) =>
-  active(state)
-    .columns.find((c) => c.id === columnId)
-    ?.tasks.map((t) => t.id);
+  active(state).columns.find((c) => c.id === columnId)?.tasks;
 
 describe('AddProject', () => {
   it('adds a project owned by the requester', () => {
@@ -417,29 +415,11 @@ describe('ModifyTask', () => {
     given(projectDecider, [b.added, b.taskAdded(b.doing, 1, 0, taskId)])
       .when({ type: 'ModifyTask', data: event.data })
       .then(event);
+    // the state keeps what decisions read: a task's text and assignee are the views'
+    const before = given(projectDecider, [b.added, b.taskAdded(b.doing, 1, 0, taskId)]).state;
     const { state } = given(projectDecider, [b.added, b.taskAdded(b.doing, 1, 0, taskId), event]);
-    expect(active(state).columns[1]?.tasks[0]).toEqual({
-      id: taskId,
-      key: 'WEB-1',
-      number: 1,
-      columnId: b.doing,
-      ...changes,
-    });
-  });
-
-  it('can unassign a task', () => {
-    const b = board();
-    const taskId = newId();
-    const assign: Event = {
-      type: 'TaskModified',
-      data: { projectId: b.projectId, taskId, changes: { assigneeId: newId() } },
-    };
-    const unassign: Event = {
-      type: 'TaskModified',
-      data: { projectId: b.projectId, taskId, changes: { assigneeId: null } },
-    };
-    const { state } = given(projectDecider, [b.added, b.taskAdded(b.todo, 1, 0, taskId), assign, unassign]);
-    expect(active(state).columns[0]?.tasks[0]).toMatchObject({ assigneeId: null, title: 'Task 1' });
+    expect(state).toEqual(before);
+    expect(taskIdsOf(state, b.doing)).toEqual([taskId]);
   });
 
   it('rejects an unknown task', () => {
@@ -524,7 +504,6 @@ describe('MoveTask', () => {
     const { state } = given(projectDecider, [...f.history, toEnd, toStart]);
     expect(taskIdsOf(state, f.todo)).toEqual([f.ta]);
     expect(taskIdsOf(state, f.doing)).toEqual([f.tc, f.td, f.tb]);
-    expect(active(state).columns[1]?.tasks.map((t) => t.columnId)).toEqual([f.doing, f.doing, f.doing]);
   });
 
   it('moves a task into an empty column', () => {

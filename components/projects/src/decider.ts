@@ -12,7 +12,7 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
   category: 'projects',
   commands: projectCommands,
   events: projectEvents,
-  stateVersion: 1,
+  stateVersion: 2,
   initialState,
   evolve,
   decide,

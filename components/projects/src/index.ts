@@ -11,7 +11,6 @@ export {
   type DestroyedProject,
   type InitialProject,
   type ProjectState,
-  type Task,
   type TaskLocation,
 } from './project';
 export { buildProjectsComponent, type ProjectsComponentDeps } from './component';

@@ -1,25 +1,18 @@
 import { unreachable, type ProjectEvent } from '@devpie/client-events';
 
-export interface Task {
-  readonly id: string;
-  readonly key: string;
-  readonly number: number;
-  readonly title: string;
-  readonly content: string;
-  readonly assigneeId: string | null;
-  readonly columnId: string;
-}
-
 /**
- * A column holds its tasks in board order. Tasks live in their column rather than in a
- * separate record by id: evolve then copies one array per change (microseconds) instead of
- * spreading a record of up to LIMITS.tasks keys (milliseconds), and the state stays plain
- * JSON for snapshots. `findTask` is the lookup by id.
+ * A column lists its tasks' ids in board order, and that is all the decider keeps of a task:
+ * whether it exists, in which column and where. A task's title, content, key and assignee are the
+ * views' business; keeping them held every task's text in the component's cache for no decision
+ * (10 of the bench process's 92 MB live heap after its pipeline, marked again by every major GC). Tasks live in
+ * their column rather than in a record by id: evolve then copies one array per change
+ * (microseconds) instead of spreading a record of up to LIMITS.tasks keys (milliseconds), and the
+ * state stays plain JSON for snapshots. `findTask` is the lookup by id.
  */
 export interface Column {
   readonly id: string;
   readonly title: string;
-  readonly tasks: readonly Task[];
+  readonly tasks: readonly string[];
 }
 
 export interface InitialProject {
@@ -52,7 +45,6 @@ export type ProjectState = InitialProject | ActiveProject | DestroyedProject;
 export const initialState = (): ProjectState => ({ status: 'initial' });
 
 export interface TaskLocation {
-  readonly task: Task;
   readonly column: Column;
   /** Position of the task in its column. */
   readonly index: number;
@@ -60,8 +52,8 @@ export interface TaskLocation {
 
 export function findTask(project: ActiveProject, taskId: string): TaskLocation | undefined {
   for (const column of project.columns) {
-    const index = column.tasks.findIndex((t) => t.id === taskId);
-    if (index >= 0) return { task: column.tasks[index]!, column, index };
+    const index = column.tasks.indexOf(taskId);
+    if (index >= 0) return { column, index };
   }
   return undefined;
 }
@@ -125,47 +117,33 @@ function evolveActive(project: ActiveProject, event: ChangeEvent): ProjectState 
     case 'ColumnDestroyed':
       return { ...project, columns: project.columns.filter((c) => c.id !== event.data.columnId) };
     case 'TaskAdded': {
-      const { taskId, columnId, key, number, title, content, assigneeId, index } = event.data;
-      const task: Task = { id: taskId, key, number, title, content, assigneeId, columnId };
+      const { taskId, columnId, number, index } = event.data;
       return {
         ...project,
         nextNumber: Math.max(project.nextNumber, number + 1),
         columns: updateColumn(project.columns, columnId, (c) => ({
           ...c,
-          tasks: insertAt(c.tasks, index, task),
+          tasks: insertAt(c.tasks, index, taskId),
         })),
       };
     }
-    case 'TaskModified': {
-      const found = findTask(project, event.data.taskId);
-      if (!found) return project;
-      const { title, content, assigneeId } = event.data.changes;
-      const task: Task = {
-        ...found.task,
-        title: title ?? found.task.title,
-        content: content ?? found.task.content,
-        assigneeId: assigneeId === undefined ? found.task.assigneeId : assigneeId,
-      };
-      return {
-        ...project,
-        columns: updateColumn(project.columns, found.column.id, (c) => ({
-          ...c,
-          tasks: c.tasks.map((t, i) => (i === found.index ? task : t)),
-        })),
-      };
-    }
+    case 'TaskModified':
+      // nothing a decision reads: title, content and assignee are the views'
+      return project;
     case 'TaskMoved': {
       const { taskId, toColumnId, index } = event.data;
       const found = findTask(project, taskId);
       if (!found) return project;
-      const task = found.task.columnId === toColumnId ? found.task : { ...found.task, columnId: toColumnId };
       const columns = updateColumn(project.columns, found.column.id, (c) => ({
         ...c,
         tasks: c.tasks.filter((_, i) => i !== found.index),
       }));
       return {
         ...project,
-        columns: updateColumn(columns, toColumnId, (c) => ({ ...c, tasks: insertAt(c.tasks, index, task) })),
+        columns: updateColumn(columns, toColumnId, (c) => ({
+          ...c,
+          tasks: insertAt(c.tasks, index, taskId),
+        })),
       };
     }
     case 'TaskDestroyed': {
@@ -174,7 +152,7 @@ function evolveActive(project: ActiveProject, event: ChangeEvent): ProjectState 
         ...project,
         columns: updateColumn(project.columns, columnId, (c) => ({
           ...c,
-          tasks: c.tasks.filter((t) => t.id !== taskId),
+          tasks: c.tasks.filter((id) => id !== taskId),
         })),
       };
     }
