@@ -108,16 +108,32 @@ test.each([
   );
   expect(await views.checkpoint(env.pool, durable)).toBe(42);
 
-  // deletes by id, however odd the id
+  // deletes by id, however odd the id, in a batch that also writes a row and records an outcome
+  // (a batch with deletes inlines its write: every kind of step in it)
   const gone = docs.filter((_, i) => i % 2 === 0).map((d) => ({ id: d.id, doc: null }));
-  await commit(views, { name: durable, position: 43, writes: writes(gone, 43), outcomes: [] }, 42, settings);
+  const after = { ...outcomes[0]!, commandId: newId(), position: 43 };
+  await commit(
+    views,
+    {
+      name: durable,
+      position: 43,
+      writes: writes([...gone, { id: 'added', doc: { n: NASTY } }], 43),
+      outcomes: [after],
+    },
+    42,
+    settings,
+  );
   const left = await env.pool.query<{ id: string }>(`SELECT id FROM "${schema}".counters`);
   expect(left.rows.map((r) => r.id).sort()).toEqual(
-    docs
-      .filter((_, i) => i % 2 === 1)
-      .map((d) => d.id)
-      .sort(),
+    ['added', ...docs.filter((_, i) => i % 2 === 1).map((d) => d.id)].sort(),
   );
+  const added = await env.pool.query(`SELECT doc FROM "${schema}".counters WHERE id = 'added'`);
+  expect(added.rows).toEqual([{ doc: { n: NASTY } }]);
+  const recordedAfter = await env.pool.query(
+    `SELECT message FROM "${schema}".command_outcomes WHERE command_id = $1`,
+    [after.commandId],
+  );
+  expect(recordedAfter.rows).toEqual([{ message: after.message }]);
 });
 
 test('a batch expecting another checkpoint writes nothing, even before its rollback', async () => {
@@ -233,34 +249,78 @@ test('a row marked fresh is inserted: one already there fails the batch whole; u
 test('writeBatch names the views as they are once it holds the checkpoint lock (a replay switch renames them)', async () => {
   const live = await store();
   const rebuilt = await store();
-  // both have the durable's checkpoint at 0 (store() creates it)
+  const writer = await env.pool.connect();
   const switcher = await env.pool.connect();
   const old = `${live.schema}_old`;
   try {
+    // the write prepared and planned on this connection against the live views first
+    for (let position = 1; position <= 8; position++) {
+      const batch = {
+        name: live.durable,
+        position,
+        writes: writes([{ id: 'w', doc: { n: position } }], position),
+        outcomes: [],
+      };
+      expect(await live.views.writeBatch(writer, batch, position - 1)).toEqual({
+        locked: position - 1,
+        moved: true,
+      });
+    }
+    const { rows: plans } = await writer.query<{ generic_plans: string; custom_plans: string }>(
+      `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE $1`,
+      [`%"${live.schema}".checkpoints%`],
+    );
+    // planned once and reused: what preparing it is for
+    expect(plans).toHaveLength(1);
+    expect(Number(plans[0]!.generic_plans)).toBeGreaterThan(0);
+    await env.pool.query(`UPDATE "${rebuilt.schema}".checkpoints SET position = 8 WHERE name = $1`, [
+      rebuilt.durable,
+    ]);
+
     await switcher.query('BEGIN');
     await switcher.query(`SELECT position FROM "${live.schema}".checkpoints WHERE name = $1 FOR UPDATE`, [
       live.durable,
     ]);
     const batch = {
       name: live.durable,
-      position: 3,
-      writes: writes([{ id: 'x', doc: { n: 1 } }], 3),
+      position: 9,
+      writes: writes([{ id: 'x', doc: { n: 1 } }], 9),
       outcomes: [],
     };
-    const committing = live.views.writeBatch(env.pool, batch, 0);
+    const committing = live.views.writeBatch(writer, batch, 8);
     await new Promise((r) => setTimeout(r, 100)); // it waits for the lock
     await switcher.query(`ALTER SCHEMA "${live.schema}" RENAME TO "${old}"`);
     await switcher.query(`ALTER SCHEMA "${rebuilt.schema}" RENAME TO "${live.schema}"`);
     await switcher.query('COMMIT');
-    expect(await committing).toEqual({ locked: 0, moved: true });
+    expect(await committing).toEqual({ locked: 8, moved: true });
   } finally {
     switcher.release();
+    writer.release();
   }
   // the write went to the views now under the live name, not to the ones renamed away
   const inLive = await env.pool.query(`SELECT id FROM "${live.schema}".counters`);
-  const inOld = await env.pool.query(`SELECT id FROM "${old}".counters`);
+  const inOld = await env.pool.query(`SELECT id FROM "${old}".counters ORDER BY id`);
   expect(inLive.rows).toEqual([{ id: 'x' }]);
-  expect(inOld.rows).toEqual([]);
+  expect(inOld.rows).toEqual([{ id: 'w' }]);
+});
+
+test('a connection that lost the prepared write fails that batch, and prepares it again for the next', async () => {
+  const { views, durable } = await store();
+  const client = await env.pool.connect();
+  try {
+    const put = (position: number) => ({
+      name: durable,
+      position,
+      writes: writes([{ id: 'a', doc: { n: position } }], position),
+      outcomes: [],
+    });
+    expect(await views.writeBatch(client, put(1), 0)).toEqual({ locked: 0, moved: true });
+    await client.query('DEALLOCATE ALL');
+    await expect(views.writeBatch(client, put(2), 1)).rejects.toThrow(/does not exist/);
+    expect(await views.writeBatch(client, put(2), 1)).toEqual({ locked: 1, moved: true });
+  } finally {
+    client.release();
+  }
 });
 
 test('a literal is dollar-quoted with a tag that neither occurs in the text nor completes at its end', () => {
