@@ -60,8 +60,9 @@ CMD ["node_modules/.bin/tsx", "watch", "--clear-screen=false", "tools/build/dev.
 # Production: distroless Node 20 (no shell, no npm), non-root, compiled JavaScript only.
 FROM ${RUNTIME_IMAGE} AS production
 WORKDIR /app
-ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=32
+ENV NODE_ENV=production
 COPY --from=prod-deps /out/ ./
 COPY --from=bundle /out/ ./
 USER 65532:65532
-CMD ["--enable-source-maps", "dist/main.js"]
+# SERVICE_NODE_FLAGS (common-events/src/runtime/node-flags.ts): V8's own flags are not allowed in NODE_OPTIONS
+CMD ["--max-semi-space-size=32", "--no-allocation-site-pretenuring", "--enable-source-maps", "dist/main.js"]

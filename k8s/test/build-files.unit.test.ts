@@ -20,11 +20,9 @@ test('the Dockerfile: COPY sources exist and are in the context, non-root produc
 
 test('the production image runs every service with the node flags the launcher and the fault suite use', () => {
   const production = parseDockerfile(inputs.dockerfile).stages.find((s) => s.name === 'production')!;
-  const env = production.instructions
-    .filter((x) => x.op === 'ENV')
-    .map((x) => x.args)
-    .join(' ');
-  expect(env).toContain(`NODE_OPTIONS=${SERVICE_NODE_FLAGS.join(' ')}`);
+  const cmd = JSON.parse(production.instructions.filter((x) => x.op === 'CMD').at(-1)!.args) as string[];
+  expect(cmd.slice(0, SERVICE_NODE_FLAGS.length)).toEqual(SERVICE_NODE_FLAGS);
+  expect(cmd.at(-1)).toBe('dist/main.js');
 });
 
 test('the Dockerfile parser reads stages, continuations and COPY flags', () => {
