@@ -1,4 +1,13 @@
-import { createLogger, envelope, EntityStore, newId, buildComponent } from '../src';
+import {
+  createLogger,
+  envelope,
+  EntityLoadStalledError,
+  EntityStore,
+  newId,
+  buildComponent,
+  type Messaging,
+} from '../src';
+import { isUnavailable } from '../src/runtime/durable';
 import { openTestEnv, type TestEnv } from '../src/testing';
 import { counterDecider, type CounterState } from './fixtures/counter';
 
@@ -8,14 +17,18 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-test('a long entity is loaded from its snapshot plus the events after it, to the same state', async () => {
-  const c = buildComponent({
+/** A counter component on the test's servers (its store is what these tests read back). */
+const counterComponent = (name: string, store?: Parameters<typeof buildComponent>[0]['store']) =>
+  buildComponent({
     messaging: env.messaging,
     decider: counterDecider,
-    name: 'snap',
+    name,
     logger: createLogger('t', 'silent'),
-    store: { snapshotEvery: 100 },
+    store,
   });
+
+test('a long entity is loaded from its snapshot plus the events after it, to the same state', async () => {
+  const c = counterComponent('snap', { snapshotEvery: 100 });
   const projectId = newId();
   for (let i = 1; i <= 450; i++)
     await c.handle(envelope('Increment', { projectId, by: 1 }, { userId: null }));
@@ -42,13 +55,7 @@ test('a long entity is loaded from its snapshot plus the events after it, to the
 
 test('an event of a known type whose data breaks its contract is skipped like an unknown one, not fatal for the entity', async () => {
   const unreadable: number[] = [];
-  const c = buildComponent({
-    messaging: env.messaging,
-    decider: counterDecider,
-    name: 'tolerant',
-    logger: createLogger('t', 'silent'),
-    store: { cacheSize: 1 },
-  });
+  const c = counterComponent('tolerant', { cacheSize: 1 });
   const projectId = newId();
   await c.handle(envelope('Increment', { projectId, by: 2 }, { userId: null }));
   // written by something that ignored the contract: a known type, data that does not parse
@@ -69,4 +76,37 @@ test('an event of a known type whose data breaks its contract is skipped like an
   const entity = await cold.load(projectId);
   expect(entity.state).toEqual({ total: 5, count: 2, closed: false });
   expect(unreadable).toEqual([ack.seq]);
+});
+
+test('a load whose events stop coming fails after catchUpStallMs instead of holding the entity for good', async () => {
+  const c = counterComponent('stall');
+  const projectId = newId();
+  for (let i = 0; i < 3; i++) await c.handle(envelope('Increment', { projectId, by: 1 }, { userId: null }));
+  // the stream says the entity has two messages more than its consumer will ever deliver (as when
+  // the consumer was lost with the server that held it)
+  const { direct } = env.messaging.jsm;
+  const ahead = {
+    ...env.messaging,
+    jsm: {
+      ...env.messaging.jsm,
+      direct: {
+        getMessage: async (...args: Parameters<typeof direct.getMessage>) => {
+          const m = await direct.getMessage(...args);
+          return m && { seq: m.seq + 2, data: m.data };
+        },
+      },
+    },
+  } as unknown as Messaging;
+  const store = new EntityStore<CounterState>(ahead, counterDecider, { catchUpStallMs: 300 });
+  const started = Date.now();
+  const failure = await store.load(projectId).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(failure).toBeInstanceOf(EntityLoadStalledError);
+  expect(isUnavailable(failure)).toBe(true); // retried, never parked
+  expect(Date.now() - started).toBeLessThan(5_000);
+  // the same load with the stream as it is reads all three
+  const fine = new EntityStore<CounterState>(env.messaging, counterDecider, { catchUpStallMs: 300 });
+  expect((await fine.load(projectId)).state).toMatchObject({ total: 3, count: 3 });
 });

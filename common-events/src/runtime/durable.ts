@@ -6,6 +6,7 @@ import {
   type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { EntityLoadStalledError } from './entity-store';
 import { KeyedQueue } from './keyed-queue';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
@@ -100,11 +101,12 @@ export async function reopenUntilStopped(
 
 /**
  * NATS or JetStream briefly unavailable: a stream electing a new leader after a server was lost
- * (no responders), a request timing out, a server answering 503. Not the message's fault: it is
+ * (no responders), a request timing out, a server answering 503, an entity's events not coming. Not the message's fault: it is
  * retried for as long as that lasts and never parked for it.
  */
 export function isUnavailable(err: unknown): boolean {
   if (err instanceof JetStreamApiError) return err.status === 503;
+  if (err instanceof EntityLoadStalledError) return true;
   // by name: nats.js does not export JetStreamNotEnabled (what a publish with no responders throws)
   return err instanceof Error && ['JetStreamNotEnabled', 'NoResponders', 'TimeoutError'].includes(err.name);
 }

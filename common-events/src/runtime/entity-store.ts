@@ -1,7 +1,7 @@
 import { DeliverPolicy, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { LRUCache } from 'lru-cache';
 import { causedBy, type Envelope } from '../envelope';
-import { ConcurrencyError } from '../errors';
+import { ConcurrencyError, DevpieError } from '../errors';
 import { deterministicId } from '../ids';
 import { decode, encode, type AnyMessageSet } from '../registry';
 import { COMMAND_REJECTED, type Rejection } from '../rejections';
@@ -35,6 +35,8 @@ export interface EntityStoreOptions {
   onSnapshotError?: (err: unknown) => void;
   /** An event in the entity's stream that no contract of this version reads (it is skipped). */
   onUnreadable?: (subject: string, seq: number) => void;
+  /** How long a load waits for the next of the entity's messages before it fails (default 10 s). */
+  catchUpStallMs?: number;
   /** A load that missed the cache: where the snapshot left off and how many messages followed it. */
   onLoad?: (info: { id: string; snapshotVersion: number; replayed: number; ms: number }) => void;
 }
@@ -226,7 +228,11 @@ export class EntityStore<S> {
     };
   }
 
-  /** Reads the entity's messages after `entity.version` up to `last` with an ordered consumer. */
+  /**
+   * Reads the entity's messages after `entity.version` up to `last` with an ordered consumer. A
+   * consumer that delivers nothing for `catchUpStallMs` is given up with an error (the command fails
+   * and is retried): waiting for good would hold every later command of the entity behind this one.
+   */
   private async catchUp(entity: Entity<S>, last: number): Promise<Entity<S>> {
     if (last <= entity.version) return entity;
     const consumer = await (this.messaging.js as JetStreamClient).consumers.get(this.eventsStream, {
@@ -236,8 +242,20 @@ export class EntityStore<S> {
     });
     let current = entity;
     const messages = await consumer.consume({ max_messages: 512 });
+    const stallMs = this.opts.catchUpStallMs ?? 10_000;
+    let progressAt = Date.now();
+    let stalled = false;
+    const watchdog = setInterval(
+      () => {
+        if (Date.now() - progressAt < stallMs) return;
+        stalled = true;
+        messages.stop();
+      },
+      Math.min(1_000, stallMs),
+    );
     try {
       for await (const m of messages) {
+        progressAt = Date.now();
         let message: Envelope;
         try {
           message = decode(m.data) as Envelope;
@@ -248,9 +266,25 @@ export class EntityStore<S> {
         if (m.seq >= last) break;
       }
     } finally {
+      clearInterval(watchdog);
       messages.stop();
       await consumer.delete().catch(() => undefined);
     }
+    if (stalled && current.version < last) {
+      throw new EntityLoadStalledError(this.subject(entity.id), current.version, last, stallMs);
+    }
     return current;
+  }
+}
+
+/** Catching up on an entity's events got nothing for a while (a consumer lost in a failover). */
+export class EntityLoadStalledError extends DevpieError {
+  constructor(
+    readonly subject: string,
+    readonly reached: number,
+    readonly last: number,
+    readonly stallMs: number,
+  ) {
+    super(`loading ${subject} got no message for ${stallMs} ms at ${reached} of ${last}`);
   }
 }
