@@ -101,8 +101,8 @@ export async function reopenUntilStopped(
 
 /**
  * NATS or JetStream briefly unavailable: a stream electing a new leader after a server was lost
- * (no responders), a request timing out, a server answering 503, an entity's events not coming. Not the message's fault: it is
- * retried for as long as that lasts and never parked for it.
+ * (no responders), a request timing out, a server answering 503, an entity's events not coming.
+ * Not the message's fault: it is retried for as long as that lasts and never parked for it.
  */
 export function isUnavailable(err: unknown): boolean {
   if (err instanceof JetStreamApiError) return err.status === 503;
