@@ -12,10 +12,11 @@
  * scavenges, and V8 then allocates every later object of the same allocation sites (the NATS client's
  * message, its delivery info, the views of the socket's buffer) straight in the old generation, for
  * good. After the bench's 60,000-command pipeline, the old generation grew ~12 MB/s at 1,000
- * commands/s, and the socket buffers those objects held grew external memory ~3.3 MB/s until V8
- * started a full collection, every ~17 s. Each one delayed 130-540 commands past 50 ms. Without
- * pretenuring, in 30 s at 1,000/s external memory stayed at 3-12 MB, no full collection ran, and
- * p99 command → view was 40 ms (169 of 30,000 commands past 50 ms), against 60-385 ms with it.
+ * commands/s, and the buffers those objects held (freed only by a full collection) grew external
+ * memory ~3.3 MB/s until V8 started one, every ~17 s. Each one delayed 130-540 commands past 50 ms.
+ * Without pretenuring, in 30 s at 1,000/s external memory stayed at 3-12 MB, no full collection
+ * ran, and p99 command → view was 40 ms (169 of 30,000 commands past 50 ms), against 60-104 ms in
+ * four such runs with it.
  */
 export const SERVICE_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=32',
