@@ -252,8 +252,8 @@ export class ViewStore {
         for (const v of values) args += `, ${v}`;
       }
     }
-    const none = `'[]'::json`;
-    args += batch.freshOutcomes ? `, ${outcomes ?? none}, ${none}` : `, ${none}, ${outcomes ?? none}`;
+    const recorded = outcomes ?? NO_DOCS;
+    args += batch.freshOutcomes ? `, ${recorded}, ${NO_DOCS}` : `, ${NO_DOCS}, ${recorded}`;
     return `${lock}EXECUTE ${this.write.name}(${args})`;
   }
 
@@ -341,8 +341,10 @@ export class ViewStore {
 const FENCED = 'EXISTS (SELECT 1 FROM cp)';
 /** Data-modifying CTEs all run, whether or not the main query reads them. */
 const MOVED = 'SELECT count(*) AS moved FROM cp';
+/** An empty JSON array: no documents or outcomes for that part of the prepared write. */
+const NO_DOCS = `'[]'::json`;
 /** A table's part of the prepared write when the batch writes none of its rows. */
-const NO_ROWS = [`'[]'::json`, `'{}'::text[]`, `'{}'::bigint[]`] as const;
+const NO_ROWS = [NO_DOCS, `'{}'::text[]`, `'{}'::bigint[]`] as const;
 
 function outcomesLiteral(outcomes: CommandOutcome[]): string {
   return jsonArrayLiteral(

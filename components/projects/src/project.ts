@@ -4,10 +4,10 @@ import { unreachable, type ProjectEvent } from '@devpie/client-events';
  * A column lists its tasks' ids in board order, and that is all the decider keeps of a task:
  * whether it exists, in which column and where. A task's title, content, key and assignee are the
  * views' business; keeping them held every task's text in the component's cache for no decision
- * (10 of the bench process's 92 MB live heap after its pipeline, marked again by every major GC). Tasks live in
- * their column rather than in a record by id: evolve then copies one array per change
- * (microseconds) instead of spreading a record of up to LIMITS.tasks keys (milliseconds), and the
- * state stays plain JSON for snapshots. `findTask` is the lookup by id.
+ * (10 of the bench process's 92 MB live heap after its pipeline, marked again by every major GC).
+ * Tasks live in their column rather than in a record by id: evolve then copies one array per
+ * change (microseconds) instead of spreading a record of up to LIMITS.tasks keys (milliseconds),
+ * and the state stays plain JSON for snapshots. `findTask` is the lookup by id.
  */
 export interface Column {
   readonly id: string;
