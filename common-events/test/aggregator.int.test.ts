@@ -383,3 +383,41 @@ test('deliveries lost in flight, then JetStream unavailable while the consumer i
   const mine = (await counters(schema)).filter((r) => entities.includes(r.id));
   expect(mine.map((r) => r.applied)).toEqual([10, 10]);
 });
+
+test('an event whose causation id is not a command id (not a uuid) is folded, with no outcome, and stops nothing', async () => {
+  const schema = env.names.schema('odd_causation');
+  const lines: { msg: string }[] = [];
+  const agg = buildAggregator({
+    messaging: env.messaging,
+    pool: env.pool,
+    projection: counterProjection,
+    logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
+    durable: 'odd-causation',
+    schema,
+  });
+  const [odd, next] = [newId(), newId()];
+  const commandId = newId();
+  const publish = async (projectId: string, causationId: string) => {
+    // what the envelope's contract allows a causation id to be: any short string
+    const e = envelope('Incremented', { projectId, by: 1, total: 1 }, { userId: null, causationId });
+    return (await env.messaging.js.publish(env.names.entity('projects', projectId), encode(e))).seq;
+  };
+  await agg.start();
+  try {
+    await publish(odd, 'made-by-hand');
+    const last = await publish(next, commandId);
+    await eventually(() => (agg.position >= last ? true : undefined), 10_000);
+  } finally {
+    await agg.stop();
+  }
+  expect(lines.filter((l) => l.msg.includes('batch failed'))).toEqual([]);
+  expect((await counters(schema)).filter((r) => [odd, next].includes(r.id))).toHaveLength(2);
+  const entity = (id: string) => env.names.entity('projects', id).slice(env.names.root.length);
+  const { rows } = await env.pool.query<{ command_id: string }>(
+    `SELECT command_id FROM "${schema}".command_outcomes WHERE entity = ANY($1)`,
+    [[entity(odd), entity(next)]],
+  );
+  expect(rows).toEqual([{ command_id: commandId }]);
+  const parked = await listParked(env.messaging, env.names.durable('odd-causation'));
+  expect(parked.filter((p) => [odd, next].some((id) => p.subject.endsWith(id)))).toEqual([]);
+});

@@ -89,6 +89,14 @@ export interface Aggregator {
 /** Postgres's SQLSTATE for a duplicate key. */
 const UNIQUE_VIOLATION = '23505';
 
+/**
+ * Whether a causation id can be a command's id, which the envelope's contract makes a uuid: only
+ * those have an outcome. Any other (an event written by hand, the contract allows any short string)
+ * would fail the outcomes' uuid column, and with it every attempt at its batch.
+ */
+const isCommandId = (id: string): boolean =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+
 /** The batch's message with the highest stream sequence. */
 const highestOf = (batch: JsMsg[]): JsMsg => batch.reduce((a, b) => (b.seq > a.seq ? b : a));
 
@@ -313,6 +321,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       }
       if (
         event.metadata.causationId &&
+        isCommandId(event.metadata.causationId) &&
         projection.ownCategories.includes(category) &&
         !outcomeOf.has(event.metadata.causationId)
       ) {
