@@ -76,13 +76,14 @@ test.each([
     // an id that is, whole, what an unquoted array element reads as null
     { id: 'NULL', doc: { text: 'NULL' } as Doc },
   ];
+  // every column's value comes back in its own row and column, however odd it is, null as null
   const outcomes = NASTY.map((message, i) => ({
     commandId: newId(),
-    status: 'rejected' as const,
-    type: 'Increment',
-    entity: `projects.${i}`,
-    reason: 'Nope',
-    message,
+    status: i % 2 === 0 ? ('rejected' as const) : ('accepted' as const),
+    type: `Increment${i}`,
+    entity: `projects.${NASTY[(i + 1) % NASTY.length]!}`,
+    reason: i % 3 === 0 ? undefined : NASTY[(i + 2) % NASTY.length],
+    message: i % 4 === 1 ? undefined : message,
     eventId: newId(),
     position: 10 + i,
   }));
@@ -100,11 +101,13 @@ test.each([
   expect(rows.map((r) => [r.id, r.doc, Number(r.version)])).toEqual(
     [...docs].sort((a, b) => (a.id < b.id ? -1 : 1)).map((d) => [d.id, d.doc, 42]),
   );
-  const recorded = await env.pool.query<{ command_id: string; message: string; position: string }>(
-    `SELECT command_id, message, position FROM "${schema}".command_outcomes`,
+  const recorded = await env.pool.query(
+    `SELECT command_id AS "commandId", status, type, entity, reason, message, event_id AS "eventId",
+       position::int AS position
+     FROM "${schema}".command_outcomes ORDER BY position`,
   );
-  expect(new Map(recorded.rows.map((r) => [r.command_id, [r.message, Number(r.position)]]))).toEqual(
-    new Map(outcomes.map((o) => [o.commandId, [o.message, o.position]])),
+  expect(recorded.rows).toEqual(
+    outcomes.map((o) => ({ ...o, reason: o.reason ?? null, message: o.message ?? null })),
   );
   expect(await views.checkpoint(env.pool, durable)).toBe(42);
 
