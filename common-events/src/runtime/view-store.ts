@@ -166,7 +166,7 @@ export class ViewStore {
    * then under the name. A batch that deletes rows inlines its write instead (see batchStatements).
    * Values go as dollar-quoted literals (the simple-query protocol takes no parameters); a table's
    * documents as one JSON literal (their ids and versions as arrays beside it), the outcomes as
-   * another. A write syscall and the wake-up it causes cost ~0.1 ms here: one round trip instead of
+   * one array per column. A write syscall and the wake-up it causes cost ~0.1 ms here: one round trip instead of
    * the two of an explicit BEGIN…COMMIT halves the aggregator's round trips to Postgres.
    */
   writeBatch(client: Pool | PoolClient, batch: BatchCommit, expected: number): Promise<FencedWrite> {
