@@ -2,6 +2,7 @@ import { AckPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream
 import type { Pool, PoolClient } from 'pg';
 import type { Envelope } from '../envelope';
 import { UnknownMessageTypeError } from '../errors';
+import { UUID_PATTERN } from '../ids';
 import type { Category } from '../names';
 import { decode } from '../registry';
 import { COMMAND_REJECTED, type CommandRejected } from '../rejections';
@@ -94,8 +95,7 @@ const UNIQUE_VIOLATION = '23505';
  * those have an outcome. Any other (an event written by hand, the contract allows any short string)
  * would fail the outcomes' uuid column, and with it every attempt at its batch.
  */
-const isCommandId = (id: string): boolean =>
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+const isCommandId = (id: string): boolean => UUID_PATTERN.test(id);
 
 /** The batch's message with the highest stream sequence. */
 const highestOf = (batch: JsMsg[]): JsMsg => batch.reduce((a, b) => (b.seq > a.seq ? b : a));
