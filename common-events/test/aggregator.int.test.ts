@@ -9,10 +9,11 @@ import {
   envelope,
   newId,
   buildComponent,
+  createPool,
   listParked,
   type Messaging,
 } from '../src';
-import { eventually, openTestEnv, type TestEnv } from '../src/testing';
+import { eventually, openTestEnv, TEST_DATABASE_URL, type TestEnv } from '../src/testing';
 import { counterDecider, counterProjection, readCounters } from './fixtures/counter';
 
 const logger = createLogger('test', process.env.TEST_LOG ?? 'silent');
@@ -420,4 +421,32 @@ test('an event whose causation id is not a command id (not a uuid) is folded, wi
   expect(rows).toEqual([{ command_id: commandId }]);
   const parked = await listParked(env.messaging, env.names.durable('odd-causation'));
   expect(parked.filter((p) => [odd, next].some((id) => p.subject.endsWith(id)))).toEqual([]);
+});
+
+test('a start that fails after taking the leadership lock gives the lock back, with its connection', async () => {
+  const schema = env.names.schema('failed_start');
+  // closed: the consumer cannot be made, once the lock is taken
+  const closed = await env.connect('failed-start');
+  await closed.nc.close();
+  const pool = createPool(TEST_DATABASE_URL, 3);
+  const build = (messaging: Messaging, p: typeof pool) =>
+    buildAggregator({
+      messaging,
+      pool: p,
+      projection: counterProjection,
+      logger,
+      durable: 'failed-start',
+      schema,
+    });
+  const failing = build(closed, pool);
+  await expect(failing.start()).rejects.toThrow();
+  expect(failing.bound).toBe(false);
+  // nothing left checked out: the session that held the lock went back to the pool, unlocked
+  expect(pool.totalCount - pool.idleCount).toBe(0);
+  await pool.end();
+  // the same views and durable: this start takes the lock (it would wait for it for good otherwise)
+  const next = build(env.messaging, env.pool);
+  await next.start();
+  expect(next.bound).toBe(true);
+  await next.stop();
 });

@@ -630,21 +630,23 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       await views.migrate(pool);
       // one active instance per view: the others wait here as standbys until the lock is free
       leader = await pool.connect();
-      leader.on('error', (err) => {
-        logger.error({ err }, 'leadership connection lost; folding stops');
-        messages?.stop();
-        opts.hooks?.onFatal?.(err);
-      });
-      await leader.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
-      // Batches commit without waiting for the WAL flush (~1 ms here, more under load: p99 command
-      // → view at 1,000/s fell from 105–200 to 55–87 ms in the bench). Views are derived: a crash that loses the last
-      // commits loses the checkpoint with them, and it ends every connection, this one too, so no
-      // commit lands on top of them; the instance stops and starts again from the checkpoint
-      // Postgres kept, folding those events again (EVENTS still holds them, acked or not).
-      await leader.query('SET synchronous_commit = off');
-      halted = false;
-      const iterator = await consumeFromCheckpoint();
-      loop = run(iterator).catch((err: unknown) => logger.error({ err }, 'event loop ended'));
+      leader.on('error', onLeaderError);
+      try {
+        await leader.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+        // Batches commit without waiting for the WAL flush (~1 ms here, more under load: p99 command
+        // → view at 1,000/s fell from 105–200 to 55–87 ms in the bench). Views are derived: a crash
+        // that loses the last commits loses the checkpoint with them, and it ends every connection,
+        // this one too, so no commit lands on top of them; the instance stops and starts again from
+        // the checkpoint Postgres kept, folding those events again (EVENTS still holds them, acked or not).
+        await leader.query('SET synchronous_commit = off');
+        halted = false;
+        const iterator = await consumeFromCheckpoint();
+        loop = run(iterator).catch((err: unknown) => logger.error({ err }, 'event loop ended'));
+      } catch (err) {
+        // JetStream not answering, say: a start that failed holds no lock, for a standby or a retry
+        await resign();
+        throw err;
+      }
     },
     async stop() {
       halted = true;
@@ -658,11 +660,27 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       committing = Promise.resolve();
       queued = [];
       messages = undefined;
-      if (leader) {
-        await leader.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
-        leader.release();
-        leader = undefined;
-      }
+      await resign();
     },
   };
+
+  function onLeaderError(err: Error): void {
+    logger.error({ err }, 'leadership connection lost; folding stops');
+    messages?.stop();
+    opts.hooks?.onFatal?.(err);
+  }
+
+  /** Gives up the leadership lock and its connection (closed, with the lock, if the unlock fails). */
+  async function resign(): Promise<void> {
+    const connection = leader;
+    leader = undefined;
+    if (!connection) return;
+    const failure = await connection.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    connection.release(failure);
+    // once released: a checked-out connection with no listener would throw its error at the process
+    connection.off('error', onLeaderError);
+  }
 }
