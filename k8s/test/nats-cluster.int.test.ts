@@ -199,13 +199,27 @@ async function diagnose(): Promise<string> {
   return out.join('\n');
 }
 
+/**
+ * A stream's info, asked again until it is answered: a stream whose leader was on the lost server
+ * answers nothing until its replicas elect another, and a request meanwhile times out (under the
+ * full suite's load, once past nats.js's 5 s).
+ */
+const streamInfo = (stream: string) => eventually(() => messaging!.jsm.streams.info(stream), 30_000);
+
+/** Starts a service, again until it starts, as a supervisor would restart one that failed to. */
+const startUntilUp = (service: { start(): Promise<void> }) =>
+  eventually(async () => {
+    await service.start();
+    return true;
+  }, 30_000);
+
 const increment = (projectId: string, by: number) =>
   envelope('Increment', { projectId, by }, { userId: 'u1' });
 
 test('a server killed during a stream of commands loses no accepted command; restarted, it catches up', async () => {
   const streams = [names.stream('COMMANDS'), names.stream('EVENTS')];
   for (const stream of streams) {
-    const info = await messaging!.jsm.streams.info(stream);
+    const info = await streamInfo(stream);
     expect(info.config.num_replicas).toBe(3);
     expect(info.cluster?.replicas?.length).toBe(2);
   }
@@ -222,8 +236,8 @@ test('a server killed during a stream of commands loses no accepted command; res
     logger,
     ackWaitMs: 2000,
   });
-  await component.start();
-  await aggregator.start();
+  await startUntilUp(component);
+  await startUntilUp(aggregator);
 
   const counters = Array.from({ length: 12 }, () => newId());
   const total = 480;
@@ -237,7 +251,7 @@ test('a server killed during a stream of commands loses no accepted command; res
   }
 
   // the victim: the server leading the EVENTS stream (the leader's loss is the hard case)
-  const leader = (await messaging!.jsm.streams.info(names.stream('EVENTS'))).cluster!.leader!;
+  const leader = (await streamInfo(names.stream('EVENTS'))).cluster!.leader!;
   const victim = servers.find((s) => s.name === leader)!;
   let accepted = 0;
   let retried = 0;
@@ -285,8 +299,8 @@ test('a server killed during a stream of commands loses no accepted command; res
   clearInterval(debug);
   logger.info('view complete');
   expect(view).toEqual(expected);
-  expect((await messaging!.jsm.streams.info(names.stream('PARKED'))).state.messages).toBe(0);
-  const events = await messaging!.jsm.streams.info(names.stream('EVENTS'));
+  expect((await streamInfo(names.stream('PARKED'))).state.messages).toBe(0);
+  const events = await streamInfo(names.stream('EVENTS'));
   expect(events.state.messages).toBe(total); // one event per command: nothing lost, nothing doubled
   logger.info({ victim: victim.name, retried }, 'publishes retried during the failover');
 
