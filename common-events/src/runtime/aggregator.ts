@@ -680,7 +680,8 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
       (err: unknown) => err as Error,
     );
     connection.release(failure);
-    // once released: a checked-out connection with no listener would throw its error at the process
-    connection.off('error', onLeaderError);
+    // back in the pool (which listens to it from now on) it is no longer this instance's leadership;
+    // one released broken is being closed, and keeps the listener through that
+    if (!failure) connection.off('error', onLeaderError);
   }
 }
