@@ -1,14 +1,15 @@
 import { z } from 'zod';
+import { text } from './contexts/fields';
 import { newId } from './ids';
 
 export const SCHEMA_VERSION = 1;
 
 export const metadataSchema = z
   .object({
-    traceId: z.string().min(1).max(128),
-    userId: z.string().min(1).max(128).nullable(),
-    correlationId: z.string().min(1).max(128),
-    causationId: z.string().min(1).max(128).nullable(),
+    traceId: text().min(1).max(128),
+    userId: text().min(1).max(128).nullable(),
+    correlationId: text().min(1).max(128),
+    causationId: text().min(1).max(128).nullable(),
     time: z.iso.datetime({ offset: true }),
     schemaVersion: z.number().int().positive(),
   })

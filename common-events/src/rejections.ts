@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './contexts/fields';
 
 /** Why a component refused a command. Stable codes a client can act on. */
 export const REJECTION_REASONS = [
@@ -37,9 +38,9 @@ export const isRejection = (v: unknown): v is Rejection =>
 export const commandRejectedSchema = z
   .object({
     commandId: z.uuid(),
-    commandType: z.string(),
+    commandType: text(),
     reason: rejectionReasonSchema,
-    message: z.string().max(1000),
+    message: text().max(1000),
   })
   .strict();
 export type CommandRejected = z.infer<typeof commandRejectedSchema>;

@@ -319,6 +319,17 @@ describe('bad input', () => {
       'body.firstName',
     ],
     ['an invalid email', { email: 'not-an-email', password, firstName: 'A', lastName: 'B' }, 'body.email'],
+    // Postgres stores no NUL: accepted, it would stop the identity aggregator on this event for good
+    [
+      'a name with a NUL',
+      { email: 'a@example.com', password, firstName: 'A', lastName: 'B\u0000' },
+      'body.lastName',
+    ],
+    [
+      'an email with a NUL',
+      { email: 'a\u0000@example.com', password, firstName: 'A', lastName: 'B' },
+      'body.email',
+    ],
     [
       'a bad locale',
       { email: 'a@example.com', password, firstName: 'A', lastName: 'B', locale: 'english' },

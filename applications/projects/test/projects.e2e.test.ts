@@ -880,6 +880,22 @@ describe('bad input', () => {
       ['a blank name', post('/api/v1/projects', { name: '   ' }), 'body.name'],
       ['a name too long', post('/api/v1/projects', { name: 'n'.repeat(101) }), 'body.name'],
       ['a name of the wrong type', post('/api/v1/projects', { name: 7 }), 'body.name'],
+      // Postgres stores no NUL: accepted, it would stop the aggregator on this event for good
+      ['a name with a NUL', post('/api/v1/projects', { name: 'a\u0000b' }), 'body.name'],
+      [
+        'a description with a NUL',
+        post('/api/v1/projects', { name: 'x', description: '\u0000' }),
+        'body.description',
+      ],
+      ['a rename with a NUL', patch(P, { name: 'x\u0000' }), 'body.name'],
+      ['a column title with a NUL', post(`${P}/columns`, { title: 'c\u0000' }), 'body.title'],
+      ['a task title with a NUL', post(`${P}/columns/${column}/tasks`, { title: '\u0000t' }), 'body.title'],
+      [
+        'task content with a NUL',
+        post(`${P}/columns/${column}/tasks`, { title: 'x', content: 'line\n\u0000' }),
+        'body.content',
+      ],
+      ['a task edit with a NUL', patch(`${P}/tasks/${task}`, { content: '\u0000' }), 'body.content'],
       ['an unknown field', post('/api/v1/projects', { name: 'x', owner: 'me' }), 'body'],
       ['a bad prefix', post('/api/v1/projects', { name: 'x', prefix: '1AB' }), 'body.prefix'],
       ['a prefix too long', post('/api/v1/projects', { name: 'x', prefix: 'ABCDEFGHIJK' }), 'body.prefix'],

@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { eventSet, messageSet, type MessageOf } from '../registry';
-import { id, name } from './fields';
+import { id, name, text } from './fields';
 
 export const LIMITS = { title: 200, description: 2000, content: 10000, columns: 50, tasks: 5000 } as const;
 export const DEFAULT_COLUMNS = ['To Do', 'In Progress', 'Review', 'Done'] as const;
 
-const title = z.string().trim().min(1).max(LIMITS.title);
-const description = z.string().trim().max(LIMITS.description);
-const content = z.string().max(LIMITS.content);
+const title = text().trim().min(1).max(LIMITS.title);
+const description = text().trim().max(LIMITS.description);
+const content = text().max(LIMITS.content);
 const prefix = z
   .string()
   .regex(/^[A-Z][A-Z0-9]{0,9}$/, 'one to ten capitals or digits, starting with a capital');
+/** The free-text fields' rules, which the Projects app's HTTP bodies use as they are. */
+export const PROJECT_TEXT = { title, description, content } as const;
 const index = z.number().int().min(0).max(LIMITS.tasks);
 const column = z.object({ columnId: id, title }).strict();
 

@@ -1,15 +1,13 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { LIMITS, UUID_PATTERN } from '@devpie/client-events';
+import { PROJECT_TEXT, UUID_PATTERN } from '@devpie/client-events';
 import { forbidden, notFound, rejectionProblem, type CommandGateway, type Sent } from '@devpie/http-kit';
 import type { ProjectDoc } from '@devpie/projects-aggregator';
 import { accessOf, canWrite, type Access } from '../access';
 import type { ProjectsViews } from '../views';
 
-/** Field rules of the HTTP bodies: the contract's limits (common-events/src/contexts/projects.ts). */
-export const title = z.string().trim().min(1).max(LIMITS.title);
-export const description = z.string().trim().max(LIMITS.description);
-export const content = z.string().max(LIMITS.content);
+/** Field rules of the HTTP bodies: the contract's own (common-events/src/contexts/projects.ts). */
+export const { title, description, content } = PROJECT_TEXT;
 export const prefix = z
   .string()
   .trim()
