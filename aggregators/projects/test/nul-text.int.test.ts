@@ -1,6 +1,6 @@
 /**
- * Postgres stores no NUL character in `jsonb`: an event whose text held one, folded into a
- * board, would fail its batch on every attempt and stop the projects views for good. The contract
+ * Postgres stores neither a NUL character nor a lone surrogate in `jsonb`: an event whose text held
+ * one, folded into a board, would fail its batch on every attempt and stop the projects views. The contract
  * refuses it, so such an event (written past the contract, or before it said so) is parked and
  * the board's next events are folded.
  */
@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-test('a task whose title holds a NUL is parked; the board folds on without it', async () => {
+test('tasks whose titles hold a NUL or a lone surrogate are parked; the board folds on without them', async () => {
   const projectId = newId();
   const ownerId = newId();
   const columns = DEFAULT_COLUMNS.map((title) => ({ columnId: newId(), title }));
@@ -60,6 +60,7 @@ test('a task whose title holds a NUL is parked; the board folds on without it', 
       origin,
     ),
     task('bad \u0000 title', 1),
+    task('bad \ud800 title', 1),
     task('good title', 1),
   ];
   const subject = env.names.entity('projects', projectId);
@@ -80,7 +81,10 @@ test('a task whose title holds a NUL is parked; the board folds on without it', 
     await aggregator.stop();
   }
   const parked = await listParked(env.messaging, env.names.durable('projects-aggregator'));
-  expect(parked.map((p) => [p.subject, p.errorName])).toEqual([[subject, 'ValidationError']]);
+  expect(parked.map((p) => [p.subject, p.errorName])).toEqual([
+    [subject, 'ValidationError'],
+    [subject, 'ValidationError'],
+  ]);
   const { rows } = await env.pool.query<{ doc: { title: string } }>(
     `SELECT doc FROM "${env.names.schema('nul_text')}".tasks WHERE id LIKE $1`,
     [`${projectId}/%`],

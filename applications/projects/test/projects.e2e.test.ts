@@ -896,6 +896,8 @@ describe('bad input', () => {
         'body.content',
       ],
       ['a task edit with a NUL', patch(`${P}/tasks/${task}`, { content: '\u0000' }), 'body.content'],
+      // nor a lone surrogate (JSON.stringify escapes it as \ud800, which jsonb refuses)
+      ['a task title with a lone surrogate', patch(`${P}/tasks/${task}`, { title: 'x\ud800' }), 'body.title'],
       ['an unknown field', post('/api/v1/projects', { name: 'x', owner: 'me' }), 'body'],
       ['a bad prefix', post('/api/v1/projects', { name: 'x', prefix: '1AB' }), 'body.prefix'],
       ['a prefix too long', post('/api/v1/projects', { name: 'x', prefix: 'ABCDEFGHIJK' }), 'body.prefix'],

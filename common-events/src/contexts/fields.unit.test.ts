@@ -69,6 +69,15 @@ test('no free text takes the NUL character, which Postgres stores in neither tex
   expect(refused(() => projectCommands.parse(traced))).toEqual(['metadata.traceId']);
 });
 
+test('nor a lone UTF-16 surrogate, which jsonb refuses as an escape; a pair (an emoji) is text', () => {
+  const add = (title: string) =>
+    projectCommands.parse(envelope('AddColumn', { projectId, columnId: newId(), title }, { userId }));
+  expect(refused(() => add('high \ud800 alone'))).toEqual(['data.title']);
+  expect(refused(() => add('low \udc00 alone'))).toEqual(['data.title']);
+  expect(refused(() => add('swapped \udc00\ud800'))).toEqual(['data.title']);
+  expect(refused(() => add('a pair 😀 \ud83d\ude00'))).toEqual([]);
+});
+
 test('other control characters stay allowed: tabs and line breaks are text', () => {
   const changes = { title: 'a\tb', content: 'line\r\nbreak \u0001 \u001f' };
   expect(
