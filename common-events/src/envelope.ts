@@ -6,10 +6,12 @@ export const SCHEMA_VERSION = 1;
 
 export const metadataSchema = z
   .object({
-    traceId: text().min(1).max(128),
+    traceId: z.string().min(1).max(128),
+    // a view may store who acted (an estimate's history): text Postgres can store. The other ids
+    // reach no view (an outcome's command id is a causation id only when it is a uuid).
     userId: text().min(1).max(128).nullable(),
-    correlationId: text().min(1).max(128),
-    causationId: text().min(1).max(128).nullable(),
+    correlationId: z.string().min(1).max(128),
+    causationId: z.string().min(1).max(128).nullable(),
     time: z.iso.datetime({ offset: true }),
     schemaVersion: z.number().int().positive(),
   })
