@@ -52,7 +52,7 @@ test('no free text takes the NUL character, which Postgres stores in neither tex
       ),
     ),
   ).toEqual(['data.changes.picture']);
-  // recorded rejections and the actor in every envelope's metadata too
+  // recorded rejections too
   const rejection = (message: string) =>
     envelope(
       COMMAND_REJECTED,
