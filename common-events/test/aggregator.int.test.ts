@@ -44,6 +44,11 @@ async function writeEvents(entities: string[], n: number) {
 
 const counters = (schema: string) => readCounters(env.pool, schema);
 
+type LogLine = { msg: string };
+/** A logger at info whose lines land in `lines`, for tests that check what an aggregator said. */
+const capturing = (lines: LogLine[]) =>
+  pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+
 function runVictim(crashAt: 'beforeCommit' | 'afterCommit') {
   const child = fork(path.join(__dirname, 'fixtures/aggregator-process.ts'), {
     execArgv: ['--import', 'tsx'],
@@ -257,14 +262,14 @@ test('command outcomes are recorded with the view change, and a notice follows t
 
 test('a command id reused on other entities records the first outcome, in one batch or across batches, and parks nothing', async () => {
   const schema = env.names.schema('reused_ids');
-  const lines: { msg: string }[] = [];
+  const lines: LogLine[] = [];
   const batches: number[][] = [];
   const refolds = () => lines.filter((l) => l.msg.includes('folding again with upserts')).length;
   const agg = buildAggregator({
     messaging: env.messaging,
     pool: env.pool,
     projection: counterProjection,
-    logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
+    logger: capturing(lines),
     durable: 'reused-ids',
     schema,
     hooks: { afterCommit: (seqs) => void batches.push(seqs) },
@@ -309,7 +314,7 @@ test('deliveries lost in flight, then JetStream unavailable while the consumer i
   const entities = [newId(), newId()];
   await writeEvents(entities, 20);
   const last = (await env.messaging.jsm.streams.info(env.names.stream('EVENTS'))).state.last_seq;
-  const lines: { msg: string }[] = [];
+  const lines: LogLine[] = [];
   let dropped = false;
   let failingAdds = 0;
   const boundWhileRecreating: boolean[] = [];
@@ -367,7 +372,7 @@ test('deliveries lost in flight, then JetStream unavailable while the consumer i
     messaging,
     pool: env.pool,
     projection: counterProjection,
-    logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
+    logger: capturing(lines),
     durable: 'lossy',
     schema,
   });
@@ -387,12 +392,12 @@ test('deliveries lost in flight, then JetStream unavailable while the consumer i
 
 test('an event whose causation id is not a command id (not a uuid) is folded, with no outcome, and stops nothing', async () => {
   const schema = env.names.schema('odd_causation');
-  const lines: { msg: string }[] = [];
+  const lines: LogLine[] = [];
   const agg = buildAggregator({
     messaging: env.messaging,
     pool: env.pool,
     projection: counterProjection,
-    logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
+    logger: capturing(lines),
     durable: 'odd-causation',
     schema,
   });
