@@ -29,7 +29,9 @@ export function row(
 
 export function printTable(rows: Row[]) {
   const num = (v: number, unit: string) =>
-    `${fmt(v, unit === 'ms' && v < 10 ? 2 : unit === '%' || unit === 'ms' ? 1 : 0)} ${unit}`.padStart(14);
+    `${fmt(v, (unit === 'ms' || unit === 'pub/cmd') && v < 10 ? 2 : unit === '%' || unit === 'ms' ? 1 : 0)} ${unit}`.padStart(
+      14,
+    );
   let section = '';
   for (const r of rows) {
     if (r.section !== section) {
@@ -65,6 +67,17 @@ export function ceilingRows(c: Ceilings): SectionReport {
   };
 }
 
+/**
+ * Acknowledged JetStream publishes per command of the mix: its own, the reactor's commands it
+ * caused, and every event appended. At the windowed ceiling's rate, with nothing else to do, the
+ * pipeline would reach 1 / this of that ceiling.
+ */
+export function acknowledgedPublishesPerCommand(
+  pipe: Pick<PipelineResult, 'commands' | 'decided' | 'events'>,
+): number {
+  return (pipe.decided + pipe.events) / pipe.commands;
+}
+
 export function pipelineRows(pipe: PipelineResult, c: Ceilings | undefined): SectionReport {
   const P = `2. pipeline (${fmt(pipe.commands)} commands, ${pipe.layout})`;
   const rows = [
@@ -77,6 +90,10 @@ export function pipelineRows(pipe: PipelineResult, c: Ceilings | undefined): Sec
   if (c) {
     const ratio = (100 * pipe.run.perSecond) / c.publishWindowed.perSecond;
     rows.push(row(P, '  ÷ windowed publish ceiling', ratio, '%', { op: '≥', value: 40 }));
+    // the ratio's bound: each command decided and each event appended is one acked publish
+    const publishes = acknowledgedPublishesPerCommand(pipe);
+    rows.push(row(P, '  acked publishes per command (commands decided + events)', publishes, 'pub/cmd'));
+    rows.push(row(P, '  ÷ windowed ceiling, were those publishes all the work', 100 / publishes, '%'));
   }
   rows.push(
     row(P, '  commands decided per second (the mix + the reactor)', pipe.decided / pipe.run.seconds, 'cmd/s'),
