@@ -6,7 +6,7 @@ import { UUID_PATTERN } from '../ids';
 import type { Category } from '../names';
 import { decode } from '../registry';
 import { COMMAND_REJECTED, type CommandRejected } from '../rejections';
-import { backoffMs, reopenUntilStopped, resetDurable, PULL_EXPIRES_MS } from './durable';
+import { backoffMs, reopenUntilStopped, resetDurable, takesFilterSubjects, PULL_EXPIRES_MS } from './durable';
 import type { Logger } from './logger';
 import type { Messaging } from './messaging';
 import type { Notice } from './notices';
@@ -66,6 +66,8 @@ export interface AggregatorOptions {
   /**
    * Longest the checkpoint stays unsaved while every batch holds only events this projection
    * ignores (they are acknowledged without a commit, and read again after a restart). Default 1 s.
+   * A consumer filtered to the projection's categories is sent none of those: as often, while it
+   * has nothing to fold, the checkpoint is moved up to the end of EVENTS.
    */
   idleCheckpointMs?: number;
   hooks?: AggregatorHooks;
@@ -166,12 +168,14 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
   const maxAttempts = opts.maxAttempts ?? 3;
   /** Fold failures per stream sequence: how many, and the last error (parked with the event). */
   const failures = new Map<number, { count: number; last: unknown }>();
-  const filter =
-    projection.categories.length === 1 ? names.categoryEvents(projection.categories[0]!) : names.allEvents();
+  const categoryFilters = projection.categories.map((c) => names.categoryEvents(c));
   const cache = new RowCache(opts.cacheRows ?? 5_000);
   const idleCheckpointMs = opts.idleCheckpointMs ?? 1_000;
 
   let messages: ConsumerMessages | undefined;
+  /** The consumer is sent only the projection's categories, not every stream sequence. */
+  let filtered = false;
+  let idleTimer: NodeJS.Timeout | undefined;
   let loop: Promise<void> | undefined;
   let buffer: JsMsg[] = [];
   let timer: { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout } | undefined;
@@ -541,6 +545,50 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     return undefined;
   }
 
+  /**
+   * A filtered consumer is sent none of the other categories' events, so no batch moves the
+   * checkpoint past them. The end of EVENTS is read first, then the consumer: with nothing left to
+   * send, every event of the projection's categories up to that end has been delivered; with
+   * nothing unacknowledged, each was committed. The checkpoint then moves to the end, as the
+   * skipped events would have moved it (`npx devpie status` shows no lag, a rebuild sees the live
+   * views caught up).
+   */
+  async function checkpointToEnd(): Promise<void> {
+    if (!filtered || halted || messages === undefined || buffer.length > 0 || folded !== position) return;
+    const end = (await messaging.jsm.streams.info(stream)).state.last_seq;
+    if (end <= folded) return;
+    const consumer = await messaging.jsm.consumers.info(stream, durable);
+    if (consumer.num_pending > 0 || consumer.num_ack_pending > 0) return;
+    flushing = flushing.then(() => moveCheckpointTo(end));
+    await flushing;
+  }
+
+  /** Commits the checkpoint alone at `to`, after the batches folded before it. */
+  function moveCheckpointTo(to: number): void {
+    if (to <= folded || halted) return;
+    const at = epoch;
+    const expected = plannedCheckpoint;
+    folded = plannedCheckpoint = to;
+    committing = committing.then(async () => {
+      if (at !== epoch) return; // folded again from the checkpoint since: a later round moves it
+      try {
+        const batch = { name: durable, position: to, writes: new Map(), outcomes: [] };
+        const { locked, moved } = await views.writeBatch(leader ?? pool, batch, expected);
+        if (locked !== expected || !moved) throw new CheckpointMovedError(expected);
+        committedCheckpoint = to;
+        checkpointSavedAt = Date.now();
+        position = Math.max(position, to);
+      } catch (err) {
+        if (stopping) return;
+        logger.warn(
+          { err, to },
+          'checkpoint not moved to the end of EVENTS; folding again from the last one',
+        );
+        await reset().catch((e: unknown) => logger.warn({ err: e }, 'checkpoint not read'));
+      }
+    });
+  }
+
   /** Recreates the durable at the position committed in Postgres and consumes from there. */
   async function consumeFromCheckpoint(): Promise<ConsumerMessages> {
     const committed = await views.checkpoint(pool, durable);
@@ -550,10 +598,13 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     // views built from the start (a new aggregator, a rebuild): a row it has not written is absent
     if (committed === 0 && (await views.isEmpty(pool))) cache.knowsEveryRow();
     position = folded = plannedCheckpoint = committedCheckpoint = committed;
+    // nats-server 2.9 filters a consumer on one subject: a projection of several categories is
+    // then sent the whole stream, and skips what it does not fold
+    filtered = categoryFilters.length === 1 || takesFilterSubjects(messaging.nc.info?.version);
     await resetDurable(messaging, {
       stream,
       durable,
-      filter,
+      filter: filtered ? categoryFilters : names.allEvents(),
       ackPolicy: AckPolicy.All,
       // unacknowledged at most: the client's pull (4 batches), the buffer, the folds waiting to
       // commit and the commit in flight; with room to spare, delivery never stops for acks
@@ -642,6 +693,14 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
         halted = false;
         const iterator = await consumeFromCheckpoint();
         loop = run(iterator).catch((err: unknown) => logger.error({ err }, 'event loop ended'));
+        let checking = false;
+        idleTimer = setInterval(() => {
+          if (checking) return;
+          checking = true;
+          checkpointToEnd()
+            .catch((err: unknown) => logger.debug({ err }, 'end of EVENTS not read'))
+            .finally(() => (checking = false));
+        }, idleCheckpointMs).unref();
       } catch (err) {
         // JetStream not answering, say: a start that failed holds no lock, for a standby or a retry
         await resign();
@@ -650,6 +709,7 @@ export function buildAggregator(opts: AggregatorOptions): Aggregator {
     },
     async stop() {
       halted = true;
+      clearInterval(idleTimer);
       messages?.stop();
       await loop;
       flushing = flushing.then(flush);

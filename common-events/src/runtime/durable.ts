@@ -20,11 +20,22 @@ const NANOS_PER_MS = 1_000_000;
  */
 export const PULL_EXPIRES_MS = 5_000;
 
+/**
+ * Whether a nats-server takes several filter subjects per consumer (`filter_subjects`, added in
+ * 2.10); 2.9 takes one.
+ */
+export function takesFilterSubjects(serverVersion: string | undefined): boolean {
+  const m = /^v?(\d+)\.(\d+)\./.exec(serverVersion ?? '');
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 2 || (major === 2 && minor >= 10);
+}
+
 export interface DurableOptions {
   stream: string;
   durable: string;
-  /** One filter subject: nats-server 2.9 allows no more. */
-  filter: string;
+  /** The subjects delivered: several only where the server takes them (`takesFilterSubjects`). */
+  filter: string | readonly string[];
   ackPolicy?: AckPolicy;
   ackWaitMs?: number;
   maxAckPending?: number;
@@ -36,7 +47,9 @@ export interface DurableOptions {
 export async function ensureDurable(messaging: Messaging, opts: DurableOptions): Promise<void> {
   const config: Partial<ConsumerConfig> = {
     durable_name: opts.durable,
-    filter_subject: opts.filter,
+    ...(typeof opts.filter === 'string' || opts.filter.length === 1
+      ? { filter_subject: typeof opts.filter === 'string' ? opts.filter : opts.filter[0] }
+      : { filter_subjects: [...opts.filter] }),
     ack_policy: opts.ackPolicy ?? AckPolicy.Explicit,
     ack_wait: (opts.ackWaitMs ?? 30_000) * NANOS_PER_MS,
     max_ack_pending: opts.maxAckPending ?? 1024,
