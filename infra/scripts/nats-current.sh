@@ -2,7 +2,7 @@
 # A current nats-server (2.10+, what the Kubernetes manifests run) beside the machine's 2.9, for
 # `npm run test:nats-current`: takes Debian trixie's nats-server package (a static Go binary; nothing
 # is installed), keeps it in .data/nats-current and runs it on 127.0.0.1:${NATS_CURRENT_PORT:-4230}
-# with its store there. Prints the server's URL last.
+# with its store there. Prints the server's URL on stdout (what it did on stderr).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dir="$root/.data/nats-current"
@@ -36,12 +36,12 @@ if port_open "$port"; then
   case "$served" in
     2.[0-9] | 2.[0-9].* | '') echo "nats-current: 127.0.0.1:$port answers, but not as nats-server 2.10+ (${served:-no INFO})" >&2; exit 1 ;;
   esac
-  echo "nats-current: nats-server $served is up on 127.0.0.1:$port"
+  echo "nats-current: nats-server $served is up on 127.0.0.1:$port" >&2
 else
   mkdir -p "$dir/store"
   nohup "$bin" -a 127.0.0.1 -p "$port" -js -sd "$dir/store" -l "$dir/server.log" >/dev/null 2>&1 &
   for _ in $(seq 1 100); do port_open "$port" && break; sleep 0.2; done
   port_open "$port" || { echo "nats-current: $bin did not come up on 127.0.0.1:$port" >&2; exit 1; }
-  echo "nats-current: started $("$bin" --version) on 127.0.0.1:$port"
+  echo "nats-current: started $("$bin" --version) on 127.0.0.1:$port" >&2
 fi
 echo "nats://127.0.0.1:$port"
