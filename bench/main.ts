@@ -142,9 +142,11 @@ async function main() {
 
     const rows = sections.flatMap((s) => s.rows);
     const problems = sections.flatMap((s) => s.problems);
+    // 2.10+ filters each aggregator's consumer to its categories; 2.9 sends them all of EVENTS
+    const natsVersion = env.messaging.nc.info?.version ?? 'unknown';
     console.log(
       `\nBenchmark${opts.quick ? ' (quick)' : ''} — node ${process.version}, ${os.cpus().length} cores, ` +
-        `nats-server GOMAXPROCS ${natsGoMaxProcs().join(', ') || 'not found'}, ${fmt(seconds(started), 1)} s`,
+        `nats-server ${natsVersion} (GOMAXPROCS ${natsGoMaxProcs().join(', ') || 'not found'}), ${fmt(seconds(started), 1)} s`,
     );
     printTable(rows);
     console.log('');
@@ -161,6 +163,7 @@ async function main() {
         node: process.version,
         cpus: os.cpus().length,
         model: os.cpus()[0]?.model,
+        natsVersion,
         natsGoMaxProcs: natsGoMaxProcs(),
       },
       options: { ...opts, only: [...opts.only] },
