@@ -368,7 +368,9 @@ export async function runPhase(opts: PhaseOptions): Promise<RoundReport[]> {
     );
     const t = Date.now();
     sys = await System.start({ root: opts.root, dir, natsUrl, databaseUrl });
-    opts.log(`  nine services up in ${secs(Date.now() - t)} in namespace ${sys.namespace}`);
+    opts.log(
+      `  nine services up in ${secs(Date.now() - t)} in namespace ${sys.namespace}, on nats-server ${sys.messaging.nc.info?.version ?? '(unknown)'}`,
+    );
     const phase: Phase = { sys, users: [], acked: new Map(), poison: [], nats, postgres, log: opts.log };
     const setup = new Load(sys, { log: opts.log }, phase.users);
     await setup.setup(opts.users, opts.projectsPerUser);
